@@ -1,0 +1,2 @@
+DROP INDEX "sample_quarantine_key_idx";--> statement-breakpoint
+CREATE UNIQUE INDEX "sample_quarantine_version_idx" ON "sample_quarantine" USING btree ("characteristic_id","ts","seq","received_value","received_flags");
