@@ -1,0 +1,135 @@
+/**
+ * The composition root: opens the database, seeds the demo plant, registers the demo worker's
+ * token, attaches the hub to the HTTP server — and closes all of it in reverse order.
+ *
+ * One running app per process, shared through `globalThis[Symbol.for('tracewall.app')]`:
+ * SvelteKit routes (GET /api/health, GET /metrics, pages) reach the same instance as the
+ * server that started it, although in dev the Vite config and the SSR code load separate
+ * copies of this module (STACK.md pitfall 4) and in production the route chunks are not the
+ * module server.js started.
+ */
+import path from 'node:path';
+import type { Server as HttpServer } from 'node:http';
+import { DEMO_PLANT } from '$lib/demo/plant';
+import { openDatabase, type Database } from './db';
+import type { Env } from './env';
+import { createLog, type Log } from './log';
+import { createMetrics, type Metrics } from './metrics';
+import { seedDemoPlant } from './plant/service';
+import { registerWorkerToken } from './plant/workers';
+import { createHub, type Hub } from './realtime/hub';
+
+/** Name under which TRACEWALL_WORKER_TOKEN is registered (the demo simulator's identity). */
+export const DEMO_WORKER_NAME = 'sim-1';
+/** PGlite lives in this sub-folder of TRACEWALL_DATA_DIR; the folder also holds worker spools. */
+export const PGLITE_SUBDIR = 'pglite';
+
+const APP_KEY = Symbol.for('tracewall.app');
+
+export interface App {
+	env: Env;
+	log: Log;
+	metrics: Metrics;
+	database: Database;
+	hub: Hub;
+	startedAt: number;
+	/** Closes the hub, then the database. Idempotent. */
+	close(): Promise<void>;
+}
+
+type AppHolder = typeof globalThis & { [APP_KEY]?: App };
+
+/** The running app of this process, if one was started. */
+export function getApp(): App | undefined {
+	return (globalThis as AppHolder)[APP_KEY];
+}
+
+export interface StartAppOverrides {
+	log?: Log;
+	metrics?: Metrics;
+	/** Hub tuning (tests use short intervals); production takes the defaults and env. */
+	hub?: Parameters<typeof createHub>[1]['options'];
+}
+
+/** Where embedded PGlite keeps its files for a given environment ('memory://' passes through). */
+export function pgliteDir(env: Pick<Env, 'TRACEWALL_DATA_DIR'>): string {
+	return env.TRACEWALL_DATA_DIR === 'memory://'
+		? 'memory://'
+		: path.join(env.TRACEWALL_DATA_DIR, PGLITE_SUBDIR);
+}
+
+export async function startApp(
+	httpServer: HttpServer,
+	env: Env,
+	overrides: StartAppOverrides = {}
+): Promise<App> {
+	// A second start in one process (Vite restarting its server after a config edit) replaces
+	// the first: close it, or the two would fight over the PGlite directory and the port.
+	await getApp()?.close();
+
+	const log = overrides.log ?? createLog({ level: env.LOG_LEVEL });
+	const metrics = overrides.metrics ?? createMetrics({ processMetrics: true });
+	const database = await openDatabase(
+		env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: pgliteDir(env) }
+	);
+	let hub: Hub;
+	try {
+		if (env.TRACEWALL_DEMO) {
+			const seeded = await seedDemoPlant(database, DEMO_PLANT);
+			log.info({ ...seeded }, 'demo plant seeded');
+		}
+		if (env.TRACEWALL_WORKER_TOKEN) {
+			await registerWorkerToken(database, DEMO_WORKER_NAME, env.TRACEWALL_WORKER_TOKEN);
+		}
+		hub = await createHub(httpServer, {
+			database,
+			log,
+			metrics,
+			options: {
+				maxBatchBytes: env.INGEST_MAX_BATCH_BYTES,
+				maxFutureMs: env.INGEST_MAX_FUTURE_MS,
+				maxAgeMs: env.INGEST_MAX_AGE_MS,
+				allowedOrigins: env.TRACEWALL_ALLOWED_ORIGINS,
+				...overrides.hub
+			}
+		});
+	} catch (error) {
+		await database.close();
+		throw new Error('startApp: starting the hub failed', { cause: error });
+	}
+
+	let closing: Promise<void> | null = null;
+	const app: App = {
+		env,
+		log,
+		metrics,
+		database,
+		hub,
+		startedAt: Date.now(),
+		close() {
+			closing ??= (async () => {
+				try {
+					await hub.close();
+				} finally {
+					// The database last: the hub's queued persists and presence flush need it.
+					await database.close();
+					// Only now: whoever finds the app while it closes can await the same close().
+					const holder = globalThis as AppHolder;
+					if (holder[APP_KEY] === app) delete holder[APP_KEY];
+					log.info('app closed');
+				}
+			})();
+			return closing;
+		}
+	};
+	(globalThis as AppHolder)[APP_KEY] = app;
+	log.info(
+		{
+			database: database.kind,
+			demo: env.TRACEWALL_DEMO,
+			worker: env.TRACEWALL_WORKER_TOKEN ? DEMO_WORKER_NAME : null
+		},
+		'app started'
+	);
+	return app;
+}

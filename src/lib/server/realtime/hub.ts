@@ -1,0 +1,386 @@
+/**
+ * The hub: socket.io attached to an HTTP server, with two namespaces (events.ts):
+ * - `/ingest`: workers authenticate with a token, send batches (persisted, acked, fanned out)
+ *   and receive the configuration (on connect and on every `publishConfig()`);
+ * - `/`: browsers subscribe to rooms, get a snapshot, then coalesced deltas.
+ *
+ * One `createHub(httpServer, deps)` serves the production server (server.js), the Vite dev
+ * plugin and the tests. It owns timers (fan-out flushes, presence flushes, partition upkeep)
+ * and stops them all in `close()`; it does not own the database or the HTTP server.
+ */
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { Server, type ExtendedError, type Namespace as IoNamespace } from 'socket.io';
+import {
+	LIVE_WINDOW,
+	READINGS_WINDOW,
+	type CharacteristicConfig,
+	type ErrorCode,
+	type IngestClientToServer,
+	type IngestConfig,
+	type IngestServerToClient,
+	type RoomDelta
+} from '$lib/realtime/events';
+import type { Database } from '../db';
+import type { Log } from '../log';
+import type { Metrics, Namespace } from '../metrics';
+import { loadIngestConfig } from '../plant/service';
+import { returnQuietAlarms } from '../samples/snapshot';
+import { authenticateWorker, touchWorkers, workersLastSeen } from '../plant/workers';
+import { createConfigState } from './config-state';
+import type { HubContext, IngestSocket, IngestSocketData, LiveServer, LiveSocket } from './context';
+import { createCoalescer } from './fanout';
+import { handleConfigGet } from './handlers/config-get';
+import { handleIngestBatch, type IngestState } from './handlers/ingest-batch';
+import { handleLinesList } from './handlers/lines-list';
+import { handleSubscribe } from './handlers/subscribe';
+import { handleUnsubscribe } from './handlers/unsubscribe';
+import { createPresence, type WorkerPresence } from './presence';
+import { createSerialQueue, QueueClosedError, QueueFullError } from './queue';
+import { alarmRooms, characteristicRooms, parseRoomName } from './rooms';
+
+export const INGEST_NAMESPACE = '/ingest';
+
+export interface HubOptions {
+	/** INGEST_MAX_BATCH_BYTES: largest message accepted (socket.io maxHttpBufferSize). */
+	maxBatchBytes: number;
+	/** INGEST_MAX_FUTURE_MS / INGEST_MAX_AGE_MS: the accepted sample time window. */
+	maxFutureMs: number;
+	maxAgeMs: number;
+	/** TRACEWALL_ALLOWED_ORIGINS: browser origins besides the server's own. */
+	allowedOrigins: readonly string[];
+	/** Minimum time between two deltas of one room (default 100 ms: ≤ 10 messages/s/room). */
+	fanoutIntervalMs: number;
+	/**
+	 * A socket whose engine write buffer holds this many packets (or whose WebSocket has this
+	 * many bytes unsent) is skipped for a flush: it is behind, and queueing more for it would
+	 * grow memory without bound. It sees the seq gap and re-subscribes for a fresh snapshot.
+	 */
+	slowClientMaxPackets: number;
+	slowClientMaxBytes: number;
+	/** How often worker last-seen times are written to the database. */
+	presenceFlushMs: number;
+	/** How often the sample partitions ahead are ensured. */
+	partitionsEveryMs: number;
+	/**
+	 * Persist/snapshot tasks allowed to wait; beyond, batches get `unavailable` (backpressure:
+	 * the worker keeps them in its spool). Each waiting batch holds up to maxBatchBytes of
+	 * memory, so this also bounds the hub's memory under a flood.
+	 */
+	queueLimit: number;
+	maxRoomsPerSocket: number;
+	/** An open alarm with no new violation for this long returns to normal. */
+	alarmQuietMs: number;
+	/** How often quiet alarms are looked for. */
+	alarmSweepMs: number;
+}
+
+export const DEFAULT_HUB_OPTIONS: HubOptions = {
+	maxBatchBytes: 1_000_000,
+	maxFutureMs: 60_000,
+	maxAgeMs: 7 * 24 * 3600 * 1000,
+	allowedOrigins: [],
+	fanoutIntervalMs: 100,
+	slowClientMaxPackets: 16,
+	slowClientMaxBytes: 4 * 1024 * 1024,
+	presenceFlushMs: 5_000,
+	partitionsEveryMs: 3600_000,
+	queueLimit: 64,
+	maxRoomsPerSocket: 64,
+	alarmQuietMs: 30_000,
+	alarmSweepMs: 2_000
+};
+
+export interface HubDeps {
+	database: Database;
+	log: Log;
+	metrics: Metrics;
+	clock?: () => number;
+	options?: Partial<HubOptions>;
+}
+
+export interface HubStats {
+	clients: Record<Namespace, number>;
+	rooms: { room: string; seq: number; members: number }[];
+	queueDepth: number;
+	workers: WorkerPresence[];
+	configRevision: number;
+}
+
+export interface Hub {
+	io: LiveServer;
+	/** Reloads the configuration; pushes `config:update` to workers and config deltas to rooms. */
+	publishConfig(): Promise<IngestConfig>;
+	stats(): HubStats;
+	/** Stops accepting, finishes queued persists, flushes presence, closes sockets. Idempotent. */
+	close(): Promise<void>;
+}
+
+function connectError(code: ErrorCode, message: string): ExtendedError {
+	const error: ExtendedError = new Error(code);
+	error.data = { code, message };
+	return error;
+}
+
+/** engine.io's write buffer is not in its public types; the bound below depends on it. */
+function queuedPackets(socket: LiveSocket): number {
+	const conn = socket.conn as unknown as { writeBuffer?: unknown[] };
+	return conn.writeBuffer?.length ?? 0;
+}
+
+/** Bytes a WebSocket transport has accepted but not yet written to the network. */
+function unsentBytes(socket: LiveSocket): number {
+	const transport = socket.conn.transport as unknown as { socket?: { bufferedAmount?: number } };
+	return transport.socket?.bufferedAmount ?? 0;
+}
+
+function isPayloadTooLarge(description: unknown): boolean {
+	const text =
+		description instanceof Error
+			? `${description.message} ${String((description as { description?: unknown }).description ?? '')}`
+			: String(description ?? '');
+	return /max payload size exceeded|payload too large/i.test(text);
+}
+
+/** Same-origin browsers, listed origins, and non-browser clients (no Origin header). */
+function originAllowed(req: IncomingMessage, allowed: readonly string[]): boolean {
+	const origin = req.headers.origin;
+	if (!origin) return true;
+	if (allowed.includes(origin)) return true;
+	try {
+		return new URL(origin).host === req.headers.host;
+	} catch {
+		// An Origin header that is not a URL is not same-origin.
+		return false;
+	}
+}
+
+export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<Hub> {
+	const options: HubOptions = { ...DEFAULT_HUB_OPTIONS, ...deps.options };
+	const { database, metrics } = deps;
+	const log = deps.log.child({ module: 'hub' });
+	const clock = deps.clock ?? Date.now;
+
+	const config = createConfigState(await loadIngestConfig(database));
+	const presence = createPresence({ log, write: (seen) => touchWorkers(database, seen) });
+	presence.preload(await workersLastSeen(database));
+
+	const io: LiveServer = new Server(httpServer, {
+		maxHttpBufferSize: options.maxBatchBytes,
+		serveClient: false,
+		allowRequest: (req, callback) => callback(null, originAllowed(req, options.allowedOrigins))
+	});
+	const ingest = io.of(INGEST_NAMESPACE) as unknown as IoNamespace<
+		IngestClientToServer,
+		IngestServerToClient,
+		Record<string, never>,
+		IngestSocketData
+	>;
+
+	function emitDelta(room: string, delta: RoomDelta): void {
+		const kind = parseRoomName(room)?.kind ?? 'line';
+		const members = io.of('/').adapter.rooms.get(room);
+		const slow: string[] = [];
+		for (const id of members ?? []) {
+			const socket = io.of('/').sockets.get(id);
+			if (!socket) continue;
+			if (
+				queuedPackets(socket) >= options.slowClientMaxPackets ||
+				unsentBytes(socket) >= options.slowClientMaxBytes
+			) {
+				slow.push(id);
+			}
+		}
+		if (slow.length > 0) {
+			metrics.slowSkips.inc({ room_kind: kind }, slow.length);
+			io.to(room).except(slow).emit('delta', delta);
+		} else {
+			io.to(room).emit('delta', delta);
+		}
+		metrics.roomMessages.inc({ room_kind: kind });
+	}
+
+	const coalescer = createCoalescer({
+		intervalMs: options.fanoutIntervalMs,
+		maxPointsPerCharacteristic: LIVE_WINDOW.maxPoints,
+		maxReadingsPerCharacteristic: READINGS_WINDOW.maxPoints,
+		now: clock,
+		hasMembers: (room) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0,
+		emit: emitDelta
+	});
+	const queue = createSerialQueue(options.queueLimit);
+	const ctx: HubContext = {
+		database,
+		log,
+		metrics,
+		clock,
+		limits: {
+			maxFutureMs: options.maxFutureMs,
+			maxAgeMs: options.maxAgeMs,
+			maxRoomsPerSocket: options.maxRoomsPerSocket
+		},
+		queue,
+		coalescer,
+		config,
+		presence
+	};
+	const ingestState: IngestState = { previous: new Map<number, number>() };
+
+	// Oversized messages: ws closes the connection ("Max payload size exceeded"); engine.io
+	// reports it as a transport error on the raw connection, for whichever namespace.
+	io.engine.on(
+		'connection',
+		(raw: { on(event: 'close', fn: (reason: string, description?: unknown) => void): void }) => {
+			raw.on('close', (reason, description) => {
+				if (reason === 'transport error' && isPayloadTooLarge(description)) {
+					metrics.payloadTooLarge.inc();
+					log.warn(
+						{ limitBytes: options.maxBatchBytes },
+						'connection closed: message larger than INGEST_MAX_BATCH_BYTES'
+					);
+				}
+			});
+		}
+	);
+
+	/* ---------------------------------- /ingest ---------------------------------- */
+	ingest.use((socket, next) => {
+		const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+		const token = auth?.token;
+		if (typeof token !== 'string' || token.length === 0) {
+			metrics.ingestAuthFailures.inc();
+			log.warn({ address: socket.handshake.address }, '/ingest refused: no worker token');
+			next(connectError('unauthorized', 'missing worker token (auth.token)'));
+			return;
+		}
+		authenticateWorker(database, token).then(
+			(worker) => {
+				if (!worker) {
+					metrics.ingestAuthFailures.inc();
+					log.warn(
+						{ address: socket.handshake.address },
+						'/ingest refused: unknown or revoked worker token'
+					);
+					next(connectError('unauthorized', 'unknown or revoked worker token'));
+					return;
+				}
+				socket.data.worker = { id: worker.id, name: worker.name };
+				next();
+			},
+			(error: unknown) => {
+				log.error({ err: error }, '/ingest: authenticating a worker failed');
+				next(connectError('unavailable', 'cannot authenticate right now; retry'));
+			}
+		);
+	});
+
+	ingest.on('connection', (socket: IngestSocket) => {
+		const worker = socket.data.worker;
+		metrics.socketsConnected.inc({ namespace: '/ingest' });
+		presence.connected(worker, clock());
+		log.info({ worker: worker.name, socket: socket.id }, 'worker connected');
+		// Any packet (pong included) is a sign of life.
+		socket.conn.on('heartbeat', () => presence.seen(worker, clock()));
+		socket.emit('config:update', config.current());
+		socket.on('ingest:batch', (payload, ack) => {
+			void handleIngestBatch(ctx, ingestState, worker, payload, ack);
+		});
+		socket.on('config:get', (payload, ack) => handleConfigGet(ctx, payload, ack));
+		socket.on('disconnect', (reason) => {
+			metrics.socketsConnected.dec({ namespace: '/ingest' });
+			presence.disconnected(worker, clock());
+			log.info({ worker: worker.name, reason }, 'worker disconnected');
+		});
+	});
+
+	/* ------------------------------------ / ------------------------------------ */
+	io.on('connection', (socket: LiveSocket) => {
+		metrics.socketsConnected.inc({ namespace: '/' });
+		socket.on('subscribe', (payload, ack) => void handleSubscribe(ctx, socket, payload, ack));
+		socket.on('unsubscribe', (payload, ack) => handleUnsubscribe(ctx, socket, payload, ack));
+		socket.on('lines:list', (payload, ack) => void handleLinesList(ctx, payload, ack));
+		socket.on('disconnect', () => metrics.socketsConnected.dec({ namespace: '/' }));
+	});
+
+	/* --------------------------------- upkeep --------------------------------- */
+	presence.start(options.presenceFlushMs);
+	const partitionsTimer = setInterval(() => {
+		database.ensurePartitions(new Date(clock())).catch((error: unknown) => {
+			log.error({ err: error }, 'ensuring sample partitions failed; retrying next hour');
+		});
+	}, options.partitionsEveryMs);
+	partitionsTimer.unref();
+
+	// Return to normal (ISA-18.2): conditions quiet for alarmQuietMs move on. Run on the serial
+	// queue, like persists and snapshot reads, so a snapshot never misses or repeats the change.
+	let sweeping = false;
+	const alarmTimer = setInterval(() => {
+		if (sweeping) return;
+		sweeping = true;
+		queue
+			.run(async () => {
+				const changed = await returnQuietAlarms(database, {
+					quietMs: options.alarmQuietMs,
+					now: clock()
+				});
+				for (const alarm of changed) {
+					for (const room of alarmRooms(alarm)) coalescer.add(room, { alarms: [alarm] });
+				}
+			})
+			.catch((error: unknown) => {
+				if (error instanceof QueueClosedError || error instanceof QueueFullError) return;
+				log.error({ err: error }, 'returning quiet alarms to normal failed; retrying');
+			})
+			.finally(() => {
+				sweeping = false;
+			});
+	}, options.alarmSweepMs);
+	alarmTimer.unref();
+
+	let closing: Promise<void> | null = null;
+
+	return {
+		io,
+		async publishConfig() {
+			const changed: CharacteristicConfig[] = config.replace(await loadIngestConfig(database));
+			const current = config.current();
+			ingest.emit('config:update', current);
+			for (const c of changed) {
+				for (const room of characteristicRooms(c)) coalescer.add(room, { characteristics: [c] });
+			}
+			log.info({ revision: current.revision, changed: changed.length }, 'configuration published');
+			return current;
+		},
+		stats() {
+			const rooms = io.of('/').adapter.rooms;
+			return {
+				clients: { '/': io.of('/').sockets.size, '/ingest': ingest.sockets.size },
+				rooms: coalescer.rooms().map((r) => ({
+					room: r.room,
+					seq: r.seq,
+					members: rooms.get(r.room)?.size ?? 0
+				})),
+				queueDepth: queue.depth(),
+				workers: presence.list(),
+				configRevision: config.current().revision
+			};
+		},
+		close() {
+			closing ??= (async () => {
+				clearInterval(partitionsTimer);
+				clearInterval(alarmTimer);
+				// Refuse new batches ("unavailable": workers keep them), let the queued persists
+				// commit and ack, hand their points to the rooms, then hang up.
+				await queue.close();
+				coalescer.flushAll();
+				coalescer.close();
+				await presence.stop();
+				// Not io.close(): it also closes the HTTP server, which belongs to the caller.
+				ingest.disconnectSockets(true);
+				io.disconnectSockets(true);
+				io.engine.close();
+				log.info('hub closed');
+			})();
+			return closing;
+		}
+	};
+}
