@@ -48,10 +48,13 @@ const BENCH_MODULES: Array<() => Promise<BenchModule>> = [
 	() => import('./wall')
 ];
 
-function formatNumber(v: number): string {
-	if (Math.abs(v) >= 1e6) return `${(v / 1e6).toFixed(2)} M`;
-	if (Math.abs(v) >= 1e3) return `${(v / 1e3).toFixed(1)} k`;
-	return v.toFixed(2) + ' ';
+/** Counts and rates per second get k/M prefixes; durations, sizes, ratios and shares stay as they are. */
+function formatFigure(v: number, unit: string): string {
+	const scalable = unit === '' || unit.endsWith('/s');
+	if (scalable && Math.abs(v) >= 1e6) return `${(v / 1e6).toFixed(2)} M${unit}`;
+	if (scalable && Math.abs(v) >= 1e3) return `${(v / 1e3).toFixed(1)} k${unit}`;
+	const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+	return `${v.toFixed(digits)} ${unit}`;
 }
 
 async function main(): Promise<number> {
@@ -64,7 +67,7 @@ async function main(): Promise<number> {
 		try {
 			const result = await bench.run();
 			for (const f of result.figures) {
-				console.log(`  ${f.label.padEnd(52)} ${formatNumber(f.value)}${f.unit}`);
+				console.log(`  ${f.label.padEnd(52)} ${formatFigure(f.value, f.unit)}`);
 			}
 			for (const b of result.budgets) {
 				const mark = b.met ? 'ok  ' : b.required ? 'FAIL' : 'miss';

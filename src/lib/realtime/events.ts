@@ -175,11 +175,6 @@ export interface LivePoint {
 }
 
 /**
- * One alarm = one condition (characteristic × rule) from raise to clear, not one violation:
- * a pattern that goes on firing at every further point, or fires again while its alarm is open,
- * updates the same alarm (`lastTs`, `occurrences`) instead of flooding the wall with new ones.
- */
-/**
  * A raw reading (one sample) for tiles and sparklines. Sent only for characteristics whose chart
  * plots subgroups or attribute counts (X̄-R, X̄-S, p, np, c, u): their chart moves at the SPC
  * cadence (a point every 6-60 s in the demo), while the machine value behind it changes at 1-10
@@ -194,6 +189,11 @@ export interface LiveReading {
 /** How many raw readings a snapshot carries and a client keeps per characteristic. */
 export const READINGS_WINDOW = { maxPoints: 120, maxAgeMs: 5 * 60 * 1000 } as const;
 
+/**
+ * One alarm = one condition (characteristic × rule) from raise to clear, not one violation:
+ * a pattern that goes on firing at every further point, or fires again while its alarm is open,
+ * updates the same alarm (`lastTs`, `occurrences`) instead of flooding the wall with new ones.
+ */
 export interface LiveAlarm {
 	id: number;
 	characteristicId: number;
