@@ -1,12 +1,27 @@
 /**
- * Server hooks. For now only the app's lifecycle:
+ * Server hooks:
+ * - `handle` resolves who is asking (user session or wall-screen device) once per request and
+ *   refuses cross-site JSON writes; authorization itself happens in each route through
+ *   $lib/server/auth/guard.ts;
  * - `registerAppEntry()` makes the composition root reachable from server.js through the
  *   build (see src/lib/server/app-entry.ts);
  * - on `sveltekit:shutdown` (adapter-node's own server on SIGTERM/SIGINT, or server.js) the
  *   app closes: PGlite keeps the event loop alive otherwise (STACK.md pitfall 2).
  */
+import { error, type Handle } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
 import { getApp } from '$lib/server/app';
 import { registerAppEntry } from '$lib/server/app-entry';
+import {
+	clearCookie,
+	DEVICE_COOKIE,
+	readCookie,
+	SESSION_COOKIE,
+	writeCookie
+} from '$lib/server/auth/cookies';
+import { validateDeviceToken } from '$lib/server/auth/devices';
+import { ANONYMOUS } from '$lib/server/auth/policy';
+import { validateSessionToken } from '$lib/server/auth/sessions';
 
 registerAppEntry();
 
@@ -25,3 +40,52 @@ if (!holder[LISTENING]) {
 		});
 	});
 }
+
+/** Who is asking: a user session, else a paired wall-screen device, else anonymous. */
+const authenticate: Handle = async ({ event, resolve }) => {
+	event.locals.principal = ANONYMOUS;
+	event.locals.session = null;
+	const app = getApp();
+	if (!app) return resolve(event);
+	const secure = event.url.protocol === 'https:';
+	const sessionToken = readCookie(event.cookies, SESSION_COOKIE);
+	if (sessionToken) {
+		const valid = await validateSessionToken(app.database, sessionToken, app.auth.sessions);
+		if (valid) {
+			event.locals.principal = valid.principal;
+			event.locals.session = valid.session;
+			if (valid.renewed) {
+				writeCookie(event.cookies, SESSION_COOKIE, sessionToken, secure, valid.session.expiresAt);
+			}
+			return resolve(event);
+		}
+		clearCookie(event.cookies, SESSION_COOKIE, secure);
+	}
+	const deviceToken = readCookie(event.cookies, DEVICE_COOKIE);
+	if (deviceToken) {
+		const device = await validateDeviceToken(app.database, deviceToken);
+		if (device) event.locals.principal = device;
+		else clearCookie(event.cookies, DEVICE_COOKIE, secure);
+	}
+	return resolve(event);
+};
+
+/**
+ * CSRF for JSON endpoints: SvelteKit's own check covers form submissions only. A state-changing
+ * request to /api/ must come from this origin (Sec-Fetch-Site, or Origin when the browser does
+ * not send it); non-browser clients send neither and authenticate by other means.
+ */
+const crossSiteApiGuard: Handle = async ({ event, resolve }) => {
+	const method = event.request.method;
+	if (event.url.pathname.startsWith('/api/') && !['GET', 'HEAD', 'OPTIONS'].includes(method)) {
+		const site = event.request.headers.get('sec-fetch-site');
+		const origin = event.request.headers.get('origin');
+		const crossSite =
+			(site !== null && site !== 'same-origin' && site !== 'none') ||
+			(site === null && origin !== null && origin !== event.url.origin);
+		if (crossSite) error(403, 'Cross-site requests to the API are refused.');
+	}
+	return resolve(event);
+};
+
+export const handle: Handle = sequence(crossSiteApiGuard, authenticate);

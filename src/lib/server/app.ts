@@ -18,6 +18,8 @@ import { createMetrics, type Metrics } from './metrics';
 import { seedDemoPlant } from './plant/service';
 import { registerWorkerToken } from './plant/workers';
 import { createHub, type Hub } from './realtime/hub';
+import type { SessionSettings } from './auth/sessions';
+import { seedDemoUsers } from './auth/users';
 
 /** Name under which TRACEWALL_WORKER_TOKEN is registered (the demo simulator's identity). */
 export const DEMO_WORKER_NAME = 'sim-1';
@@ -32,9 +34,30 @@ export interface App {
 	metrics: Metrics;
 	database: Database;
 	hub: Hub;
+	auth: AuthSettings;
 	startedAt: number;
 	/** Closes the hub, then the database. Idempotent. */
 	close(): Promise<void>;
+}
+
+export interface AuthSettings {
+	sessions: SessionSettings;
+	lockoutThreshold: number;
+	throttlePerIp: number;
+	/** 0 = passwords never expire. */
+	passwordMaxAgeDays: number;
+}
+
+export function authSettings(env: Env): AuthSettings {
+	return {
+		sessions: {
+			idleMs: env.TRACEWALL_SESSION_IDLE_SECONDS * 1000,
+			absoluteMs: env.TRACEWALL_SESSION_ABSOLUTE_SECONDS * 1000
+		},
+		lockoutThreshold: env.TRACEWALL_LOCKOUT_THRESHOLD,
+		throttlePerIp: env.TRACEWALL_LOGIN_THROTTLE_PER_IP,
+		passwordMaxAgeDays: env.TRACEWALL_PASSWORD_MAX_AGE_DAYS
+	};
 }
 
 type AppHolder = typeof globalThis & { [APP_KEY]?: App };
@@ -77,6 +100,13 @@ export async function startApp(
 		if (env.TRACEWALL_DEMO) {
 			const seeded = await seedDemoPlant(database, DEMO_PLANT);
 			log.info({ ...seeded }, 'demo plant seeded');
+			const users = await seedDemoUsers(database, env.TRACEWALL_DEMO_PASSWORD);
+			if (users.created.length > 0) {
+				log.warn(
+					{ users: users.created },
+					'demo users seeded with TRACEWALL_DEMO_PASSWORD: demo only, never on a real plant'
+				);
+			}
 		}
 		if (env.TRACEWALL_WORKER_TOKEN) {
 			await registerWorkerToken(database, DEMO_WORKER_NAME, env.TRACEWALL_WORKER_TOKEN);
@@ -105,6 +135,7 @@ export async function startApp(
 		metrics,
 		database,
 		hub,
+		auth: authSettings(env),
 		startedAt: Date.now(),
 		close() {
 			closing ??= (async () => {

@@ -38,6 +38,29 @@ const envSchema = z.object({
 		.int()
 		.min(60_000)
 		.default(7 * 24 * 3600 * 1000),
+	/** A session unused this long is over (21 CFR 11.300; default 15 min). */
+	TRACEWALL_SESSION_IDLE_SECONDS: z.coerce
+		.number()
+		.int()
+		.min(5)
+		.default(15 * 60),
+	/** A session is over this long after sign-in, however active (default 12 h). */
+	TRACEWALL_SESSION_ABSOLUTE_SECONDS: z.coerce
+		.number()
+		.int()
+		.min(60)
+		.default(12 * 3600),
+	/** Consecutive failed logins that lock an account (an administrator unlocks it). */
+	TRACEWALL_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+	/** Failed logins allowed per client address per 15 minutes before it is throttled. */
+	TRACEWALL_LOGIN_THROTTLE_PER_IP: z.coerce.number().int().min(1).default(30),
+	/** Days after which a password must be changed; 0 = never (the default). */
+	TRACEWALL_PASSWORD_MAX_AGE_DAYS: z.coerce.number().int().min(0).default(0),
+	/**
+	 * Password of the demo users (admin, operator, lead, qe, qa, manager) seeded when
+	 * TRACEWALL_DEMO is on and the database has no users. Demo only: never on a real plant.
+	 */
+	TRACEWALL_DEMO_PASSWORD: z.string().min(12).default('wall-demo-Tracewall'),
 	/** Comma-separated origins allowed to open browser sockets; empty = same origin only. */
 	TRACEWALL_ALLOWED_ORIGINS: z
 		.string()

@@ -4,3 +4,5 @@ export * from './limits';
 export * from './measurements';
 export * from './quality';
 export * from './ops';
+export * from './auth';
+export * from './records';
