@@ -129,7 +129,9 @@ export const DEMO_USERS: (NewUser & { username: string })[] = [
 		grants: [{ role: 'quality-engineer' }]
 	},
 	{ username: 'qa', fullName: 'Rita Reviewer', canSign: true, grants: [{ role: 'qa-reviewer' }] },
-	{ username: 'manager', fullName: 'Max Manager', canSign: true, grants: [{ role: 'manager' }] }
+	{ username: 'manager', fullName: 'Max Manager', canSign: true, grants: [{ role: 'manager' }] },
+	// An OEM customer's read-only account: sees only its own products' lots once lots exist.
+	{ username: 'customer', fullName: 'Cora Customer', grants: [{ role: 'customer' }] }
 ];
 
 /**
