@@ -226,6 +226,12 @@ async function main() {
 	startWorker(simulator);
 
 	say(`Tracewall is running: ${publicUrl}   (Ctrl-C to stop)`);
+	if (!/^(false|0|no)$/i.test(process.env.TRACEWALL_DEMO ?? '')) {
+		// The demo users exist only in demo mode; src/lib/server/auth/users.ts seeds them.
+		say(
+			`demo sign-in: admin, operator, lead, qe, qa, manager or customer, password ${process.env.TRACEWALL_DEMO_PASSWORD || 'wall-demo-Tracewall'}`
+		);
+	}
 }
 
 /** Polls the health endpoint until it answers 200, or throws after HEALTH_TIMEOUT_MS. */
