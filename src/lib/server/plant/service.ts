@@ -2,7 +2,7 @@
  * Plant configuration: seeding the demo plant, and reading what the hub pushes to workers and
  * walls (characteristic configuration with active control limits, lines, machines).
  */
-import { asc, desc, eq, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, lte, sql, type SQL } from 'drizzle-orm';
 import type { DemoPlant } from '../../demo/plant';
 import type {
 	CharacteristicConfig,
@@ -149,11 +149,17 @@ async function readCharacteristicConfigs(database: Database, where?: SQL): Promi
 		.where(where)
 		.orderBy(asc(characteristic.id));
 	// Active version per characteristic: latest effective_from not in the future, then highest
-	// version. DISTINCT ON keeps this one index-friendly pass over a small table.
+	// version; drafts under change control never count. DISTINCT ON keeps this one
+	// index-friendly pass over a small table.
 	const limits = await db
 		.selectDistinctOn([controlLimitVersion.characteristicId])
 		.from(controlLimitVersion)
-		.where(lte(controlLimitVersion.effectiveFrom, sql`now()`))
+		.where(
+			and(
+				eq(controlLimitVersion.status, 'effective'),
+				lte(controlLimitVersion.effectiveFrom, sql`now()`)
+			)
+		)
 		.orderBy(
 			controlLimitVersion.characteristicId,
 			desc(controlLimitVersion.effectiveFrom),
