@@ -19,7 +19,7 @@ import { seedDemoPlant } from './plant/service';
 import { registerWorkerToken } from './plant/workers';
 import { createHub, type Hub } from './realtime/hub';
 import type { SessionSettings } from './auth/sessions';
-import { seedDemoUsers } from './auth/users';
+import { bootstrapAdministrator, seedDemoUsers } from './auth/users';
 
 /** Name under which TRACEWALL_WORKER_TOKEN is registered (the demo simulator's identity). */
 export const DEMO_WORKER_NAME = 'sim-1';
@@ -105,6 +105,14 @@ export async function startApp(
 				log.warn(
 					{ users: users.created },
 					'demo users seeded with TRACEWALL_DEMO_PASSWORD: demo only, never on a real plant'
+				);
+			}
+		} else {
+			const boot = await bootstrapAdministrator(database);
+			if (boot) {
+				log.warn(
+					{ username: 'admin', url: boot.path, expiresAt: boot.expiresAt.toISOString() },
+					'no users yet: open this link on this server to set the first administrator password'
 				);
 			}
 		}
