@@ -100,6 +100,7 @@ export type SignatureErrorCode =
 	| 'bad-credentials'
 	| 'locked'
 	| 'record-not-found'
+	| 'version-changed'
 	| 'meaning-not-allowed'
 	| 'already-signed'
 	| 'not-authored'
@@ -117,6 +118,8 @@ export const SIGNATURE_ERROR_TEXT: Record<SignatureErrorCode, string> = {
 	'bad-credentials': 'User ID or password is not correct.',
 	locked: 'Your account is locked. An administrator must unlock it.',
 	'record-not-found': 'This record no longer exists.',
+	'version-changed':
+		'The record changed after you opened it. Review the current version and sign again.',
 	'meaning-not-allowed': 'This meaning cannot be signed for the record in its current state.',
 	'already-signed': 'You have already signed this version with this meaning.',
 	'not-authored': 'Approval needs a valid "authored" signature of this version first.',
@@ -209,6 +212,8 @@ export interface SignInput {
 	password: string;
 	/** Optional comment, kept in the audit trail. */
 	reason?: string | null;
+	/** The version the signer was shown; a different current version refuses the signing. */
+	expectedVersion?: number;
 }
 
 export interface SignOptions {
@@ -342,6 +347,9 @@ export async function signRecord(
 	return database.transaction(async (tx) => {
 		const record = await adapter.load(tx, input.recordId, { lock: true });
 		if (!record) throw new SignatureError('record-not-found');
+		if (input.expectedVersion !== undefined && input.expectedVersion !== record.version) {
+			throw new SignatureError('version-changed');
+		}
 		// The line the record sits on must be visible to the signer (line-scoped grants).
 		if (!can(principal, 'characteristic:view', record.scope)) {
 			throw new SignatureError('not-permitted');

@@ -1,0 +1,210 @@
+/**
+ * A characteristic as a record: its definition, its control-limit versions under change control
+ * and, for each version, the signatures with their full manifestation and validity.
+ *
+ * Every load and action checks `characteristic:view` on the characteristic's line; signing and
+ * editing also need `record:sign` (signRecord checks it again, with the signing right, the
+ * policy acknowledgement and re-authentication).
+ */
+import { error, fail } from '@sveltejs/kit';
+import { getApp } from '$lib/server/app';
+import { requirePermission, requireUserWith } from '$lib/server/auth/guard';
+import type { Scope } from '$lib/server/auth/policy';
+import type { Database } from '$lib/server/db';
+import {
+	activeLimitVersionId,
+	controlLimitsOf,
+	createDraftLimitVersion,
+	editDraftLimitVersion,
+	LIMIT_VERSION_RECORD,
+	LimitVersionError,
+	limitVersionMeanings,
+	listLimitVersions,
+	loadCharacteristicRecord,
+	type CharacteristicRecord
+} from '$lib/server/records/limit-versions';
+import {
+	listSignatures,
+	SignatureError,
+	signingStatus,
+	signRecord
+} from '$lib/server/records/signatures';
+import type { Actions, PageServerLoad } from './$types';
+import { editForm, fieldErrors, limitsForm, pageParams, signForm } from './schema';
+
+function app() {
+	const running = getApp();
+	if (!running) error(503, 'The server is starting; try again in a moment.');
+	return running;
+}
+
+/** The characteristic behind the URL, or 404; never reveals more than "not found". */
+async function characteristicOf(
+	database: Database,
+	params: { id: string }
+): Promise<{ record: CharacteristicRecord; scope: Scope }> {
+	const parsed = pageParams.safeParse(params);
+	if (!parsed.success) error(404, 'No such characteristic.');
+	const record = await loadCharacteristicRecord(database, Number(parsed.data.id));
+	if (!record) error(404, 'No such characteristic.');
+	return { record, scope: { lineId: record.line.id, siteId: record.site.id } };
+}
+
+export const load: PageServerLoad = async (event) => {
+	const { database } = app();
+	const { record, scope } = await characteristicOf(database, event.params);
+	const principal = requirePermission(event, 'characteristic:view', scope);
+	const [versions, activeId, signing] = await Promise.all([
+		listLimitVersions(database, record.id),
+		activeLimitVersionId(database, record.id),
+		signingStatus(database, principal)
+	]);
+	const withSignatures = await Promise.all(
+		versions.map(async (v) => ({
+			id: v.id,
+			version: v.version,
+			status: v.status,
+			revision: v.revision,
+			centre: v.centre,
+			sigma: v.sigma,
+			source: v.source,
+			justification: v.justification,
+			createdBy: v.createdBy,
+			createdAt: v.createdAt,
+			updatedAt: v.updatedAt,
+			effectiveFrom: v.status === 'effective' ? v.effectiveFrom : null,
+			active: v.id === activeId,
+			limits: controlLimitsOf(record.chart, record.subgroupSize, v),
+			meanings: [...limitVersionMeanings(v.status)],
+			signatures: await listSignatures(database, LIMIT_VERSION_RECORD, String(v.id))
+		}))
+	);
+	const active = versions.find((v) => v.id === activeId) ?? null;
+	return {
+		characteristic: record,
+		versions: withSignatures,
+		proposeDefaults: active
+			? { centre: active.centre, sigma: active.sigma }
+			: { centre: record.spec.target ?? 0, sigma: 0 },
+		signing: {
+			canSign: signing.canSign,
+			policyAcknowledged: signing.policyAcknowledgedAt !== null,
+			needsUsername: signing.needsUsername
+		}
+	};
+};
+
+/** The limit version must belong to the characteristic of the page (no cross-record posts). */
+async function versionOfPage(
+	database: Database,
+	characteristicId: number,
+	versionId: string
+): Promise<boolean> {
+	const versions = await listLimitVersions(database, characteristicId);
+	return versions.some((v) => String(v.id) === versionId);
+}
+
+function limitError(action: string, e: unknown, values: Record<string, unknown>) {
+	if (e instanceof LimitVersionError) {
+		return fail(e.code === 'invalid' ? 400 : 409, {
+			action,
+			values,
+			message: e.message,
+			errors: e.field ? { [e.field]: e.message } : {}
+		});
+	}
+	throw e;
+}
+
+export const actions: Actions = {
+	sign: async (event) => {
+		const running = app();
+		const { record, scope } = await characteristicOf(running.database, event.params);
+		requirePermission(event, 'characteristic:view', scope);
+		const user = requireUserWith(event, 'record:sign');
+		const parsed = signForm.safeParse(Object.fromEntries(await event.request.formData()));
+		if (!parsed.success) {
+			const errors = fieldErrors(parsed.error);
+			return fail(400, { action: 'sign', message: Object.values(errors)[0], errors });
+		}
+		const input = parsed.data;
+		if (!(await versionOfPage(running.database, record.id, input.recordId))) {
+			return fail(404, { action: 'sign', message: 'No such limit version on this page.' });
+		}
+		try {
+			const signed = await signRecord(
+				running.database,
+				{
+					principal: user,
+					recordType: input.recordType,
+					recordId: input.recordId,
+					expectedVersion: input.recordVersion,
+					meaning: input.meaning,
+					username: input.username,
+					password: input.password,
+					reason: input.reason
+				},
+				{ lockoutThreshold: running.auth.lockoutThreshold }
+			);
+			// New effective limits reach workers and walls now, not at the next restart.
+			if (signed.approvedRecord) await running.hub.publishConfig();
+			return { action: 'sign', signatureId: signed.id, approved: signed.approvedRecord };
+		} catch (e) {
+			if (e instanceof SignatureError) {
+				const status = e.code === 'not-permitted' ? 403 : 400;
+				return fail(status, { action: 'sign', code: e.code, message: e.message });
+			}
+			throw e;
+		}
+	},
+
+	propose: async (event) => {
+		const running = app();
+		const { record, scope } = await characteristicOf(running.database, event.params);
+		requirePermission(event, 'characteristic:view', scope);
+		const user = requireUserWith(event, 'record:sign');
+		const values = Object.fromEntries(await event.request.formData());
+		const parsed = limitsForm.safeParse(values);
+		if (!parsed.success) {
+			const errors = fieldErrors(parsed.error);
+			return fail(400, { action: 'propose', values, message: Object.values(errors)[0], errors });
+		}
+		try {
+			const draft = await createDraftLimitVersion(
+				running.database,
+				{ userId: user.userId, label: user.username },
+				{ characteristicId: record.id, ...parsed.data }
+			);
+			return { action: 'propose', versionId: draft.id };
+		} catch (e) {
+			return limitError('propose', e, values);
+		}
+	},
+
+	edit: async (event) => {
+		const running = app();
+		const { record, scope } = await characteristicOf(running.database, event.params);
+		requirePermission(event, 'characteristic:view', scope);
+		const user = requireUserWith(event, 'record:sign');
+		const values = Object.fromEntries(await event.request.formData());
+		const parsed = editForm.safeParse(values);
+		if (!parsed.success) {
+			const errors = fieldErrors(parsed.error);
+			return fail(400, { action: 'edit', values, message: Object.values(errors)[0], errors });
+		}
+		const { versionId, ...input } = parsed.data;
+		if (!(await versionOfPage(running.database, record.id, versionId))) {
+			return fail(404, { action: 'edit', values, message: 'No such limit version on this page.' });
+		}
+		try {
+			const edited = await editDraftLimitVersion(
+				running.database,
+				{ userId: user.userId, label: user.username },
+				{ id: Number(versionId), ...input }
+			);
+			return { action: 'edit', versionId: edited.id, revision: edited.revision };
+		} catch (e) {
+			return limitError('edit', e, values);
+		}
+	}
+};
