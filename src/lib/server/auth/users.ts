@@ -774,3 +774,19 @@ export async function bootstrapAdministrator(
 		};
 	});
 }
+
+/** Sites and lines a role can be scoped to (the user and device forms' choices). */
+export async function listScopes(database: Database): Promise<{
+	sites: { id: number; code: string; name: string }[];
+	lines: { id: number; siteId: number; code: string; name: string }[];
+}> {
+	const sites = await database.db
+		.select({ id: site.id, code: site.code, name: site.name })
+		.from(site)
+		.orderBy(asc(site.id));
+	const lines = await database.db
+		.select({ id: line.id, siteId: line.siteId, code: line.code, name: line.name })
+		.from(line)
+		.orderBy(asc(line.id));
+	return { sites, lines };
+}
