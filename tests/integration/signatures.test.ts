@@ -435,6 +435,18 @@ describe.each(BACKENDS)('electronic signatures on %s', (backend) => {
 				justification: 'Process re-centred after the mould change.'
 			});
 			expect(edited.revision).toBe(2);
+			// A signer who was shown revision 1 cannot sign revision 2 by accident.
+			expect(
+				await refusedWith(
+					sign({
+						principal: author,
+						recordId: draftId,
+						meaning: 'reviewed',
+						password: PASSWORD,
+						expectedVersion: 1
+					})
+				)
+			).toBe('version-changed');
 			[sig] = await listSignatures(t.database, LIMIT_VERSION_RECORD, draftId);
 			expect(sig).toMatchObject({
 				recordVersion: 1,
