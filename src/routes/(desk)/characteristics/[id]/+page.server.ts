@@ -52,6 +52,8 @@ async function characteristicOf(
 
 export const load: PageServerLoad = async (event) => {
 	const { database } = app();
+	// Who first (anonymous → /login, devices → 403), so an id's existence is not revealed.
+	requirePermission(event, 'characteristic:view');
 	const { record, scope } = await characteristicOf(database, event.params);
 	const principal = requirePermission(event, 'characteristic:view', scope);
 	const [versions, activeId, signing] = await Promise.all([
@@ -119,9 +121,9 @@ function limitError(action: string, e: unknown, values: Record<string, unknown>)
 export const actions: Actions = {
 	sign: async (event) => {
 		const running = app();
+		const user = requireUserWith(event, 'record:sign');
 		const { record, scope } = await characteristicOf(running.database, event.params);
 		requirePermission(event, 'characteristic:view', scope);
-		const user = requireUserWith(event, 'record:sign');
 		const parsed = signForm.safeParse(Object.fromEntries(await event.request.formData()));
 		if (!parsed.success) {
 			const errors = fieldErrors(parsed.error);
@@ -160,9 +162,9 @@ export const actions: Actions = {
 
 	propose: async (event) => {
 		const running = app();
+		const user = requireUserWith(event, 'record:sign');
 		const { record, scope } = await characteristicOf(running.database, event.params);
 		requirePermission(event, 'characteristic:view', scope);
-		const user = requireUserWith(event, 'record:sign');
 		const values = Object.fromEntries(await event.request.formData());
 		const parsed = limitsForm.safeParse(values);
 		if (!parsed.success) {
@@ -183,9 +185,9 @@ export const actions: Actions = {
 
 	edit: async (event) => {
 		const running = app();
+		const user = requireUserWith(event, 'record:sign');
 		const { record, scope } = await characteristicOf(running.database, event.params);
 		requirePermission(event, 'characteristic:view', scope);
-		const user = requireUserWith(event, 'record:sign');
 		const values = Object.fromEntries(await event.request.formData());
 		const parsed = editForm.safeParse(values);
 		if (!parsed.success) {
