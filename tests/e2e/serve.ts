@@ -94,6 +94,8 @@ function startServer(): ChildProcess {
 			HOST: '127.0.0.1',
 			TRACEWALL_DATA_DIR: dataDir,
 			TRACEWALL_WORKER_TOKEN: token,
+			// Short user idle timeout: the pairing test proves wall screens outlive it.
+			TRACEWALL_SESSION_IDLE_SECONDS: process.env.TRACEWALL_SESSION_IDLE_SECONDS ?? '20',
 			LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn'
 		}
 	});
