@@ -264,6 +264,35 @@ describe.each(BACKENDS)('electronic signatures on %s', (backend) => {
 			expect(third.signerFullName).toBe('Quinn Person');
 		});
 
+		it('after an idle timeout the session is over: a new one asks for both again', async () => {
+			const { token } = await createSession(t.database, ids.rita, DEFAULT_SESSION_SETTINGS);
+			const valid = await validateSessionToken(t.database, token, DEFAULT_SESSION_SETTINGS);
+			const p = valid!.principal;
+			const recordId = await seededVersionId();
+			await sign({
+				principal: p,
+				recordId,
+				meaning: 'verified',
+				username: 'rita',
+				password: PASSWORD
+			});
+			expect((await signingStatus(t.database, p)).needsUsername).toBe(false);
+			const later = new Date(Date.now() + DEFAULT_SESSION_SETTINGS.idleMs + 1000);
+			expect(
+				await validateSessionToken(t.database, token, DEFAULT_SESSION_SETTINGS, later)
+			).toBeNull();
+			expect(
+				await refusedWith(sign({ principal: p, recordId, meaning: 'reviewed', password: PASSWORD }))
+			).toBe('session-ended');
+			const next = await signIn('rita');
+			expect((await signingStatus(t.database, next)).needsUsername).toBe(true);
+			expect(
+				await refusedWith(
+					sign({ principal: next, recordId, meaning: 'reviewed', password: PASSWORD })
+				)
+			).toBe('username-required');
+		});
+
 		it('stores the full manifestation: printed name, user, meaning, time, version, content hash, session', async () => {
 			const p = await signIn('rita');
 			const recordId = await seededVersionId();
