@@ -1,0 +1,200 @@
+/**
+ * Signing in: one function, testable without HTTP, used by the /login action.
+ *
+ * Order of checks, and why:
+ * 1. Per-address throttle first. Once an address has too many recent failures its attempts are
+ *    refused before any password is looked at, so they never reach an account's lockout
+ *    counter: an outsider guessing at `admin` throttles only their own address and cannot lock
+ *    the administrators out (only failures from addresses under the limit count).
+ * 2. Unknown user, disabled user and wrong password give the same answer and cost the same
+ *    time (a dummy Argon2 verification for unknown users): no username enumeration.
+ * 3. A locked account is reported as locked only to someone who knows its password; a wrong
+ *    password on a locked account gets the ordinary answer. Legitimate users learn why they
+ *    cannot get in; guessers learn nothing.
+ * Every attempt is recorded in `login_attempt`; lockouts and throttled addresses raise a
+ * security alert for administrators, and lockouts are audited.
+ */
+import { and, eq, gte, sql } from 'drizzle-orm';
+import { appendAudit } from '../audit/append';
+import type { Database } from '../db';
+import { appUser, loginAttempt, securityAlert } from '../db/schema';
+import { dummyPasswordHash, verifyPassword } from './passwords';
+import { createSession, type NewSession, type SessionSettings } from './sessions';
+
+export const THROTTLE_WINDOW_MS = 15 * 60_000;
+
+export interface LoginSettings {
+	sessions: SessionSettings;
+	lockoutThreshold: number;
+	throttlePerIp: number;
+	passwordMaxAgeDays: number;
+}
+
+export interface LoginInput {
+	username: string;
+	password: string;
+	ip: string | null;
+	userAgent: string | null;
+}
+
+export type LoginResult =
+	| { ok: true; userId: number; session: NewSession; passwordExpired: boolean }
+	| { ok: false; reason: 'bad-credentials' | 'locked' | 'throttled' };
+
+/** Failed attempts from `ip` within the throttle window. */
+export async function recentFailures(
+	database: Database,
+	ip: string | null,
+	now = new Date()
+): Promise<number> {
+	if (!ip) return 0;
+	const [row] = await database.db
+		.select({ n: sql<number>`count(*)::int` })
+		.from(loginAttempt)
+		.where(
+			and(
+				eq(loginAttempt.ip, ip),
+				eq(loginAttempt.ok, false),
+				gte(loginAttempt.at, new Date(now.getTime() - THROTTLE_WINDOW_MS))
+			)
+		);
+	return row?.n ?? 0;
+}
+
+/** Raise a throttle alert for `ip` unless one was raised within the window. */
+export async function alertThrottled(
+	database: Database,
+	ip: string,
+	detail: string,
+	now = new Date()
+): Promise<void> {
+	const recent = await database.db
+		.select({ id: securityAlert.id })
+		.from(securityAlert)
+		.where(
+			and(
+				eq(securityAlert.kind, 'address-throttled'),
+				eq(securityAlert.ip, ip),
+				gte(securityAlert.at, new Date(now.getTime() - THROTTLE_WINDOW_MS))
+			)
+		)
+		.limit(1);
+	if (recent.length === 0) {
+		await database.db.insert(securityAlert).values({ kind: 'address-throttled', ip, detail });
+	}
+}
+
+export async function attemptLogin(
+	database: Database,
+	settings: LoginSettings,
+	input: LoginInput,
+	now = new Date()
+): Promise<LoginResult> {
+	const username = input.username.trim().toLowerCase().slice(0, 100);
+	const record = (ok: boolean, outcome: string, userId: number | null = null) =>
+		database.db.insert(loginAttempt).values({ username, userId, ip: input.ip, ok, outcome });
+
+	if (input.ip && (await recentFailures(database, input.ip, now)) >= settings.throttlePerIp) {
+		await record(false, 'throttled');
+		await alertThrottled(
+			database,
+			input.ip,
+			`More than ${settings.throttlePerIp} failed sign-ins or codes within 15 minutes; further attempts refused.`,
+			now
+		);
+		return { ok: false, reason: 'throttled' };
+	}
+
+	const [user] = await database.db.select().from(appUser).where(eq(appUser.username, username));
+	if (!user || !user.passwordHash) {
+		await verifyPassword(await dummyPasswordHash(), input.password);
+		await record(false, 'bad-credentials', user?.id ?? null);
+		return { ok: false, reason: 'bad-credentials' };
+	}
+	const passwordOk = await verifyPassword(user.passwordHash, input.password);
+	if (user.disabledAt) {
+		await record(false, 'disabled', user.id);
+		return { ok: false, reason: 'bad-credentials' };
+	}
+	if (user.lockedAt) {
+		await record(false, 'locked', user.id);
+		return { ok: false, reason: passwordOk ? 'locked' : 'bad-credentials' };
+	}
+	if (!passwordOk) {
+		await database.transaction(async (tx) => {
+			const [updated] = await tx.db
+				.update(appUser)
+				.set({ failedLogins: sql`${appUser.failedLogins} + 1` })
+				.where(eq(appUser.id, user.id))
+				.returning({ failedLogins: appUser.failedLogins });
+			await tx.db
+				.insert(loginAttempt)
+				.values({ username, userId: user.id, ip: input.ip, ok: false, outcome: 'bad-credentials' });
+			if (updated.failedLogins >= settings.lockoutThreshold) {
+				await tx.db.update(appUser).set({ lockedAt: now }).where(eq(appUser.id, user.id));
+				await tx.db.insert(securityAlert).values({
+					kind: 'account-locked',
+					userId: user.id,
+					ip: input.ip,
+					detail: `Account ${username} locked after ${updated.failedLogins} consecutive failed sign-ins (last from ${input.ip ?? 'unknown address'}).`
+				});
+				await appendAudit(tx, {
+					actor: { userId: null, label: 'system' },
+					action: 'lockout',
+					entityType: 'user',
+					entityId: user.id,
+					oldValues: { locked: false },
+					newValues: { locked: true, failedLogins: updated.failedLogins },
+					reason: `${updated.failedLogins} consecutive failed sign-ins`
+				});
+			}
+		});
+		return { ok: false, reason: 'bad-credentials' };
+	}
+
+	const session = await createSession(database, user.id, settings.sessions, {
+		ip: input.ip,
+		userAgent: input.userAgent,
+		now
+	});
+	await database.transaction(async (tx) => {
+		await tx.db.update(appUser).set({ failedLogins: 0 }).where(eq(appUser.id, user.id));
+		await tx.db
+			.insert(loginAttempt)
+			.values({ username, userId: user.id, ip: input.ip, ok: true, outcome: 'ok' });
+		await appendAudit(tx, {
+			actor: { userId: user.id, label: user.username },
+			action: 'login',
+			entityType: 'session',
+			entityId: session.session.id.slice(0, 12),
+			newValues: { ip: input.ip, userAgent: input.userAgent?.slice(0, 120) ?? null }
+		});
+	});
+	return {
+		ok: true,
+		userId: user.id,
+		session,
+		passwordExpired: passwordExpired(user.passwordChangedAt, settings.passwordMaxAgeDays, now)
+	};
+}
+
+/** Whether a password set at `changedAt` is past its maximum age (0 days = never expires). */
+export function passwordExpired(
+	changedAt: Date | null,
+	maxAgeDays: number,
+	now = new Date()
+): boolean {
+	if (maxAgeDays <= 0) return false;
+	if (!changedAt) return true;
+	return now.getTime() - changedAt.getTime() > maxAgeDays * 86_400_000;
+}
+
+/**
+ * Where to go after signing in: only a path on this site (`/…`, not `//host` or `/\host`,
+ * which browsers treat as another host), else the landing page.
+ */
+export function safeNext(next: string | null | undefined): string {
+	if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+	if (/[\r\n]/.test(next)) return '/';
+	return next;
+}
