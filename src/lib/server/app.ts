@@ -46,6 +46,8 @@ export interface AuthSettings {
 	throttlePerIp: number;
 	/** 0 = passwords never expire. */
 	passwordMaxAgeDays: number;
+	/** Failed sign-ins from these networks count toward lockout (TRACEWALL_TRUSTED_NETWORKS). */
+	trustedNetworks: readonly string[];
 }
 
 export function authSettings(env: Env): AuthSettings {
@@ -56,7 +58,8 @@ export function authSettings(env: Env): AuthSettings {
 		},
 		lockoutThreshold: env.TRACEWALL_LOCKOUT_THRESHOLD,
 		throttlePerIp: env.TRACEWALL_LOGIN_THROTTLE_PER_IP,
-		passwordMaxAgeDays: env.TRACEWALL_PASSWORD_MAX_AGE_DAYS
+		passwordMaxAgeDays: env.TRACEWALL_PASSWORD_MAX_AGE_DAYS,
+		trustedNetworks: env.TRACEWALL_TRUSTED_NETWORKS
 	};
 }
 

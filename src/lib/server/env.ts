@@ -54,6 +54,22 @@ const envSchema = z.object({
 	TRACEWALL_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
 	/** Failed logins allowed per client address per 15 minutes before it is throttled. */
 	TRACEWALL_LOGIN_THROTTLE_PER_IP: z.coerce.number().int().min(1).default(30),
+	/**
+	 * Networks whose failed sign-ins count toward an account's lockout (comma-separated CIDRs;
+	 * default: loopback and private ranges, i.e. the plant's own network). Failures from other
+	 * addresses are throttled per address but never lock an account, so nobody outside can lock
+	 * the administrators out.
+	 */
+	TRACEWALL_TRUSTED_NETWORKS: z
+		.string()
+		.default('127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,::1/128,fc00::/7')
+		.transform((s) =>
+			s
+				.split(',')
+				.map((c) => c.trim())
+				.filter(Boolean)
+		)
+		.pipe(z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'a CIDR such as 10.0.0.0/8'))),
 	/** Days after which a password must be changed; 0 = never (the default). */
 	TRACEWALL_PASSWORD_MAX_AGE_DAYS: z.coerce.number().int().min(0).default(0),
 	/**

@@ -2,10 +2,12 @@
  * Signing in: one function, testable without HTTP, used by the /login action.
  *
  * Order of checks, and why:
- * 1. Per-address throttle first. Once an address has too many recent failures its attempts are
- *    refused before any password is looked at, so they never reach an account's lockout
- *    counter: an outsider guessing at `admin` throttles only their own address and cannot lock
- *    the administrators out (only failures from addresses under the limit count).
+ * 1. Per-address throttle first: an address with too many recent failures is refused before any
+ *    password is looked at.
+ *    Lockout counts only failures from trusted networks (TRACEWALL_TRUSTED_NETWORKS: the plant's
+ *    own, by default loopback and private ranges). Someone outside guessing at `admin` is
+ *    throttled and raises an alert, but cannot lock the administrators out; inside the plant,
+ *    N consecutive failures lock the account as Part 11 procedures expect.
  * 2. Unknown user, disabled user and wrong password give the same answer and cost the same
  *    time (a dummy Argon2 verification for unknown users): no username enumeration.
  * 3. A locked account is reported as locked only to someone who knows its password; a wrong
@@ -14,6 +16,7 @@
  * Every attempt is recorded in `login_attempt`; lockouts and throttled addresses raise a
  * security alert for administrators, and lockouts are audited.
  */
+import { BlockList, isIP } from 'node:net';
 import { and, eq, gte, sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/append';
 import type { Database } from '../db';
@@ -28,6 +31,30 @@ export interface LoginSettings {
 	lockoutThreshold: number;
 	throttlePerIp: number;
 	passwordMaxAgeDays: number;
+	/** CIDRs whose failures count toward lockout; see the comment at the top. */
+	trustedNetworks: readonly string[];
+}
+
+const blockLists = new Map<string, BlockList>();
+
+/** Whether `ip` lies in one of `cidrs` (IPv4-mapped IPv6 addresses count as IPv4). */
+export function inNetworks(ip: string | null, cidrs: readonly string[]): boolean {
+	if (!ip) return false;
+	const key = cidrs.join(',');
+	let list = blockLists.get(key);
+	if (!list) {
+		list = new BlockList();
+		for (const cidr of cidrs) {
+			const [net, bits] = cidr.split('/');
+			const family = isIP(net) === 6 ? 'ipv6' : 'ipv4';
+			list.addSubnet(net, Number(bits), family);
+		}
+		blockLists.set(key, list);
+	}
+	const plain = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+	const family = isIP(plain);
+	if (family === 0) return false;
+	return list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
 }
 
 export interface LoginInput {
@@ -121,6 +148,11 @@ export async function attemptLogin(
 		return { ok: false, reason: passwordOk ? 'locked' : 'bad-credentials' };
 	}
 	if (!passwordOk) {
+		if (!inNetworks(input.ip, settings.trustedNetworks)) {
+			// From outside the plant: throttled per address (above), never toward lockout.
+			await record(false, 'bad-credentials', user.id);
+			return { ok: false, reason: 'bad-credentials' };
+		}
 		await database.transaction(async (tx) => {
 			const [updated] = await tx.db
 				.update(appUser)
