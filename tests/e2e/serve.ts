@@ -92,6 +92,9 @@ function startServer(): ChildProcess {
 			...process.env,
 			PORT: String(port),
 			HOST: '127.0.0.1',
+			// adapter-node assumes https without it, and SvelteKit then refuses every form POST
+			// as cross-site (403).
+			ORIGIN: baseUrl,
 			TRACEWALL_DATA_DIR: dataDir,
 			TRACEWALL_WORKER_TOKEN: token,
 			// Short user idle timeout: the pairing test proves wall screens outlive it.
