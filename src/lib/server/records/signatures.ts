@@ -275,7 +275,9 @@ async function recordFailedReauthentication(
 			action: 'lockout',
 			entityType: 'user',
 			entityId: user.id,
-			newValues: { locked: true, failedLogins: row.failedLogins, via: 'signature' }
+			oldValues: { locked: false },
+			newValues: { locked: true, failedLogins: row.failedLogins },
+			reason: `${row.failedLogins} consecutive failed password entries (last at an electronic signature)`
 		});
 		return { locked: true };
 	});
