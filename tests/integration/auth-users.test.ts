@@ -260,9 +260,14 @@ describe.each(BACKENDS)('user administration on %s', (backend) => {
 			reason: 'throttled'
 		});
 		const rows = await t.database.query<{ outcome: string }>(
-			"SELECT outcome FROM login_attempt WHERE ip = '10.9.9.9'"
+			"SELECT outcome FROM login_attempt WHERE ip = '10.9.9.9' ORDER BY id"
 		);
-		expect(rows.map((r) => r.outcome)).toEqual(['bad-code', 'bad-code', 'bad-code']);
+		expect(rows.map((r) => r.outcome)).toEqual(['bad-code', 'bad-code', 'bad-code', 'throttled']);
+		// The same security alert as a throttled sign-in.
+		const alerts = await t.database.query<{ kind: string }>(
+			"SELECT kind FROM security_alert WHERE ip = '10.9.9.9'"
+		);
+		expect(alerts).toEqual([{ kind: 'address-throttled' }]);
 		expect(
 			(await redeemPasswordCode(t.database, code, PASSWORD, { ip: '10.9.9.10', throttlePerIp: 3 }))
 				.ok

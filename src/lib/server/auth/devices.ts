@@ -11,7 +11,7 @@ import { device, deviceLine, line } from '../db/schema';
 import { authEvents } from './events';
 import type { Principal } from './policy';
 import { generateCode, generateToken, hashCode, normaliseCode, sha256Hex } from './tokens';
-import { failedAttemptsFromIp, recordFailedAttempt } from './users';
+import { recordFailedAttempt, throttled } from './users';
 
 export type DevicePrincipal = Extract<Principal, { kind: 'device' }>;
 
@@ -240,7 +240,7 @@ export async function pairDevice(
 	meta: { ip: string | null; throttlePerIp: number; now?: Date }
 ): Promise<PairResult> {
 	const now = meta.now ?? new Date();
-	if ((await failedAttemptsFromIp(database, meta.ip, now)) >= meta.throttlePerIp) {
+	if (await throttled(database, meta.ip, meta.throttlePerIp, 'bad-pairing-code', now)) {
 		return { ok: false, reason: 'throttled' };
 	}
 	const token = generateToken();

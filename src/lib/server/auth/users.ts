@@ -2,12 +2,13 @@
  * Users and their grants. Every change is audited in the same transaction. Users are disabled,
  * never deleted, and usernames never reused (21 CFR 11.100(a), 11.300(a)).
  */
-import { and, asc, count, eq, gt, isNull, max, ne } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, max, ne } from 'drizzle-orm';
 import type { Role } from '$lib/auth/roles';
 import { appendAudit, diff, type Actor } from '../audit/append';
 import type { Database, TxContext } from '../db';
 import { appUser, line, loginAttempt, passwordReset, roleGrant, session, site } from '../db/schema';
 import { checkPassword, hashPassword, PASSWORD_PROBLEM_TEXT } from './passwords';
+import { alertThrottled, recentFailures, THROTTLE_WINDOW_MS } from './login';
 import { endUserSessions } from './sessions';
 import { generateCode, hashCode, normaliseCode } from './tokens';
 
@@ -164,7 +165,7 @@ export async function seedDemoUsers(
 /** A one-time password-set code lives this long (new users, resets, the bootstrap admin). */
 export const PASSWORD_CODE_TTL_MS = 24 * 3600_000;
 /** Failed code and login attempts from one address are counted over this window. */
-export const ATTEMPT_WINDOW_MS = 15 * 60_000;
+export const ATTEMPT_WINDOW_MS = THROTTLE_WINDOW_MS;
 
 export type UserStatus = 'active' | 'locked' | 'disabled';
 
@@ -586,24 +587,45 @@ export async function updateUserAccess(
 
 export type AttemptOutcome = 'bad-code' | 'bad-pairing-code';
 
-/** Failed attempts of any kind (login, codes, pairing) from `ip` within the window. */
+/**
+ * Failed attempts of any kind (sign-ins, codes, pairing) from `ip` within the window: the
+ * sign-in's own counter (login.ts), so all three share one budget per address.
+ */
 export async function failedAttemptsFromIp(
 	database: Database,
 	ip: string | null,
 	now: Date = new Date()
 ): Promise<number> {
-	if (!ip) return 0;
-	const [row] = await database.db
-		.select({ n: count() })
-		.from(loginAttempt)
-		.where(
-			and(
-				eq(loginAttempt.ip, ip),
-				eq(loginAttempt.ok, false),
-				gt(loginAttempt.at, new Date(now.getTime() - ATTEMPT_WINDOW_MS))
-			)
-		);
-	return Number(row?.n ?? 0);
+	return recentFailures(database, ip, now);
+}
+
+/**
+ * Is `ip` over its budget? Then the refused attempt is recorded (outcome `throttled`) and a
+ * security alert raised, exactly as the sign-in does.
+ */
+export async function throttled(
+	database: Database,
+	ip: string | null,
+	throttlePerIp: number,
+	what: AttemptOutcome,
+	now: Date = new Date()
+): Promise<boolean> {
+	if (!ip || (await recentFailures(database, ip, now)) < throttlePerIp) return false;
+	await database.db.insert(loginAttempt).values({
+		at: now,
+		username: what === 'bad-code' ? '(one-time code)' : '(pairing code)',
+		userId: null,
+		ip,
+		ok: false,
+		outcome: 'throttled'
+	});
+	await alertThrottled(
+		database,
+		ip,
+		`More than ${throttlePerIp} failed sign-ins or codes within 15 minutes; further attempts refused.`,
+		now
+	);
+	return true;
 }
 
 export async function recordFailedAttempt(
@@ -672,7 +694,7 @@ export async function redeemPasswordCode(
 	meta: { ip: string | null; throttlePerIp: number; now?: Date }
 ): Promise<RedeemResult> {
 	const now = meta.now ?? new Date();
-	if ((await failedAttemptsFromIp(database, meta.ip, now)) >= meta.throttlePerIp) {
+	if (await throttled(database, meta.ip, meta.throttlePerIp, 'bad-code', now)) {
 		return { ok: false, reason: 'throttled' };
 	}
 	const owner = await findPasswordCode(database, typed, now);
