@@ -1,0 +1,68 @@
+import { expect, test } from '@playwright/test';
+import { DEMO_PASSWORD, login, logout } from './helpers';
+
+test.describe('signing in', () => {
+	test('sends an anonymous visitor to sign in, then back to where they were going', async ({
+		page
+	}) => {
+		await page.goto('/wall/L1');
+		await expect(page).toHaveURL(/\/login\?next=%2Fwall%2FL1$/);
+		await page.getByLabel('Username').fill('qe');
+		await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await expect(page).toHaveURL(/\/wall\/L1$/);
+		await expect(page.getByTestId('machine-tile').first()).toBeVisible();
+	});
+
+	test('shows who is signed in, and signing out ends the session', async ({ page }) => {
+		await login(page, 'qa', DEMO_PASSWORD, '/account');
+		await expect(page.getByRole('heading', { level: 1 })).toHaveText('Rita Reviewer');
+		await expect(page.getByRole('row').filter({ hasText: '127.0.0.1' }).first()).toBeVisible();
+		await logout(page);
+		await page.goto('/account');
+		await expect(page).toHaveURL(/\/login\?next=%2Faccount$/);
+	});
+
+	test('gives the same answer for an unknown user and a wrong password', async ({ page }) => {
+		for (const [username, password] of [
+			['no-such-user', DEMO_PASSWORD],
+			['qa', 'not the right password']
+		]) {
+			await page.goto('/login');
+			await page.getByLabel('Username').fill(username);
+			await page.getByLabel('Password', { exact: true }).fill(password);
+			await page.getByRole('button', { name: 'Sign in' }).click();
+			await expect(page.getByRole('alert')).toHaveText('Incorrect username or password.');
+		}
+	});
+
+	test('locks an account after five failed attempts and alerts the administrators', async ({
+		browser
+	}) => {
+		// 'manager' is used by no other spec: once locked it stays locked on this server.
+		const page = await browser.newPage();
+		for (let i = 0; i < 5; i++) {
+			await page.goto('/login');
+			await page.getByLabel('Username').fill('manager');
+			await page.getByLabel('Password', { exact: true }).fill(`wrong guess number ${i}`);
+			await page.getByRole('button', { name: 'Sign in' }).click();
+			await expect(page.getByRole('alert')).toHaveText('Incorrect username or password.');
+		}
+		await page.getByLabel('Username').fill('manager');
+		await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await expect(page.getByRole('alert')).toContainText('This account is locked');
+		await expect(page).toHaveURL(/\/login/);
+		await page.close();
+
+		const admin = await browser.newPage();
+		await login(admin, 'admin', DEMO_PASSWORD, '/admin/security');
+		await expect(
+			admin
+				.getByTestId('security-alert')
+				.filter({ hasText: 'Account locked' })
+				.filter({ hasText: 'manager' })
+		).toBeVisible();
+		await admin.close();
+	});
+});
