@@ -19,7 +19,7 @@ import {
 	SESSION_COOKIE,
 	writeCookie
 } from '$lib/server/auth/cookies';
-import { validateDeviceToken } from '$lib/server/auth/devices';
+import { touchDevice, validateDeviceToken } from '$lib/server/auth/devices';
 import { ANONYMOUS } from '$lib/server/auth/policy';
 import { validateSessionToken } from '$lib/server/auth/sessions';
 
@@ -64,8 +64,11 @@ const authenticate: Handle = async ({ event, resolve }) => {
 	const deviceToken = readCookie(event.cookies, DEVICE_COOKIE);
 	if (deviceToken) {
 		const device = await validateDeviceToken(app.database, deviceToken);
-		if (device) event.locals.principal = device;
-		else clearCookie(event.cookies, DEVICE_COOKIE, secure);
+		if (device) {
+			event.locals.principal = device;
+			// Last seen for the devices page; written at most once a minute per screen.
+			await touchDevice(app.database, device.deviceId);
+		} else clearCookie(event.cookies, DEVICE_COOKIE, secure);
 	}
 	return resolve(event);
 };

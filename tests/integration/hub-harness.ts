@@ -21,6 +21,7 @@ import { createMetrics, type Metrics } from '$lib/server/metrics';
 import { seedDemoPlant } from '$lib/server/plant/service';
 import { registerWorkerToken } from '$lib/server/plant/workers';
 import { createHub, type Hub, type HubOptions } from '$lib/server/realtime/hub';
+import { plantWideDevice } from '../factories/auth';
 import {
 	characteristicId,
 	openTestDatabase,
@@ -42,6 +43,8 @@ export interface TestHub {
 	httpServer: http.Server;
 	url: string;
 	ids: { temp: number; press: number; dia: number; leak: number };
+	/** Cookie of a wall screen paired for every line: what viewerSocket sends by default. */
+	viewerCookie: string;
 	lineOf: (characteristicId: number) => number;
 	machineOf: (characteristicId: number) => number;
 	close(): Promise<void>;
@@ -67,6 +70,8 @@ export async function startTestHub(
 		options
 	});
 	const { port } = httpServer.address() as AddressInfo;
+	const viewer = await plantWideDevice(t.database);
+	defaultViewerCookie = viewer.cookie;
 	const ids = {
 		temp: await characteristicId(t.database, 'L1.M1.TEMP'),
 		press: await characteristicId(t.database, 'L1.M1.PRESS'),
@@ -84,6 +89,7 @@ export async function startTestHub(
 		httpServer,
 		url: `http://127.0.0.1:${port}`,
 		ids,
+		viewerCookie: viewer.cookie,
 		lineOf: (id) => byId.get(id)!.line_id,
 		machineOf: (id) => byId.get(id)!.machine_id,
 		async close() {
@@ -99,6 +105,8 @@ export async function startTestHub(
 }
 
 const sockets = new Set<Socket>();
+/** Set by startTestHub: one test hub per file at a time. */
+let defaultViewerCookie: string | null = null;
 
 /** Disconnects every client a test opened (call in afterEach). */
 export function disconnectAll(): void {
@@ -119,9 +127,21 @@ export function workerSocket(url: string, token: string | null = WORKER_TOKEN): 
 
 export function viewerSocket(
 	url: string,
-	options: { transports?: ('websocket' | 'polling')[]; reconnection?: boolean } = {}
+	options: {
+		transports?: ('websocket' | 'polling')[];
+		reconnection?: boolean;
+		/** Cookie header; default: the test hub's plant-wide screen. null: anonymous. */
+		cookie?: string | null;
+		/** Origin header, as a browser on another site would send it. */
+		origin?: string;
+	} = {}
 ): ViewerSocket {
+	const cookie = options.cookie === undefined ? defaultViewerCookie : options.cookie;
 	const socket: ViewerSocket = connect(url, {
+		extraHeaders: {
+			...(cookie ? { cookie } : {}),
+			...(options.origin ? { origin: options.origin } : {})
+		},
 		transports: options.transports ?? ['websocket'],
 		reconnection: options.reconnection ?? false,
 		reconnectionDelay: 50,

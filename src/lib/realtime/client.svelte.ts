@@ -38,7 +38,11 @@ import {
 	type LiveStatus
 } from './status';
 
-export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+/**
+ * `signed-out`: the hub refused the handshake (no valid session or paired screen, or one that
+ * may watch nothing). Retrying cannot help; the page sends the browser to sign in or pair.
+ */
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline' | 'signed-out';
 
 /** How often queued deltas are applied and views rebuilt (≤ 2 chart updates per second). */
 export const FLUSH_MS = 500;
@@ -171,7 +175,13 @@ export class LiveClient {
 			// a wall must come back by itself, so ask again.
 			if (reason === 'io server disconnect') socket.connect();
 		});
-		socket.on('connect_error', () => {
+		socket.on('connect_error', (error: Error) => {
+			if (error.message === 'unauthorized' || error.message === 'forbidden') {
+				this.#clearOfflineTimer();
+				this.#connection = 'signed-out';
+				socket.io.reconnection(false);
+				return;
+			}
 			if (this.#connection === 'connecting' || this.#connection === 'live') {
 				this.#connection = 'reconnecting';
 			}

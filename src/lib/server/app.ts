@@ -126,6 +126,7 @@ export async function startApp(
 			database,
 			log,
 			metrics,
+			sessions: authSettings(env).sessions,
 			options: {
 				maxBatchBytes: env.INGEST_MAX_BATCH_BYTES,
 				maxFutureMs: env.INGEST_MAX_FUTURE_MS,

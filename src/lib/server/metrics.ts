@@ -25,6 +25,8 @@ export interface Metrics {
 	/** Deliveries of a room delta skipped because the socket's write buffer was full. */
 	slowSkips: Counter<'room_kind'>;
 	ingestAuthFailures: Counter;
+	/** Browser sockets refused (handshake or subscription), by reason. */
+	socketRefusals: Counter<'reason'>;
 	payloadTooLarge: Counter;
 	/** Batches refused before persistence because the write queue was full. */
 	ingestBackpressure: Counter;
@@ -110,6 +112,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 		ingestAuthFailures: new Counter({
 			name: 'tracewall_ingest_auth_failures_total',
 			help: 'Worker connections refused at /ingest for a missing, wrong or revoked token',
+			registers: [registry]
+		}),
+		socketRefusals: new Counter({
+			name: 'tracewall_socket_refusals_total',
+			help: 'Browser sockets refused: unauthenticated or expired (unauthorized), not allowed (forbidden), ended by an access change (disconnected)',
+			labelNames: ['reason'],
 			registers: [registry]
 		}),
 		payloadTooLarge: new Counter({

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
+import { authEvents } from '../auth/events';
 import type { Database } from '../db';
 import { worker } from '../db/schema';
 
@@ -67,6 +68,8 @@ export async function revokeWorker(database: Database, name: string): Promise<bo
 		.set({ revokedAt: new Date() })
 		.where(eq(worker.name, name))
 		.returning({ id: worker.id });
+	// Its open /ingest connection ends too (the hub listens), not only its next handshake.
+	for (const row of rows) authEvents.emit({ kind: 'worker-revoked', workerId: row.id });
 	return rows.length > 0;
 }
 

@@ -12,6 +12,7 @@ import type {
 	LiveClientToServer,
 	LiveServerToClient
 } from '$lib/realtime/events';
+import type { Principal } from '../auth/policy';
 import type { Database } from '../db';
 import type { Log } from '../log';
 import type { Metrics } from '../metrics';
@@ -24,14 +25,42 @@ export interface IngestSocketData {
 	worker: WorkerIdentity;
 }
 
-export type LiveSocket = Socket<LiveClientToServer, LiveServerToClient>;
+/**
+ * Who is behind a browser socket, set by the handshake. Devices are read-only by
+ * construction: any future handler that changes something must call `requireUserSocket`.
+ */
+export interface LiveSocketData {
+	principal: Exclude<Principal, { kind: 'anonymous' }>;
+	/** The user session (SHA-256 id), null for a device. */
+	sessionId: string | null;
+}
+
+export type LiveSocket = Socket<
+	LiveClientToServer,
+	LiveServerToClient,
+	Record<string, never>,
+	LiveSocketData
+>;
 export type IngestSocket = Socket<
 	IngestClientToServer,
 	IngestServerToClient,
 	Record<string, never>,
 	IngestSocketData
 >;
-export type LiveServer = Server<LiveClientToServer, LiveServerToClient>;
+export type LiveServer = Server<
+	LiveClientToServer,
+	LiveServerToClient,
+	Record<string, never>,
+	LiveSocketData
+>;
+
+/** Which lines a socket's principal may watch (line-scoped `live:view`). */
+export interface LineAccess {
+	/** `lineId` null: every line (the plant-wide alarms room). */
+	mayView(socket: LiveSocket, lineId: number | null): boolean;
+	/** Whether the line exists (as of the last configuration load). */
+	knows(lineId: number): boolean;
+}
 
 export interface HubLimits {
 	maxFutureMs: number;
@@ -51,6 +80,12 @@ export interface HubContext {
 	coalescer: Coalescer;
 	config: ConfigState;
 	presence: Presence;
+	access: LineAccess;
+}
+
+/** For handlers that change anything: only a signed-in person, never a wall-screen device. */
+export function requireUserSocket(socket: LiveSocket): boolean {
+	return socket.data.principal.kind === 'user';
 }
 
 /** The ack as a typed function, or null when the client sent none (nothing to answer). */

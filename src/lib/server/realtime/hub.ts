@@ -20,6 +20,15 @@ import {
 	type IngestServerToClient,
 	type RoomDelta
 } from '$lib/realtime/events';
+import { DEVICE_COOKIE, SESSION_COOKIE, cookieFromHeader } from '../auth/cookies';
+import { validateDeviceToken } from '../auth/devices';
+import { authEvents, type AuthEvent } from '../auth/events';
+import { can, type Principal } from '../auth/policy';
+import {
+	DEFAULT_SESSION_SETTINGS,
+	validateSessionToken,
+	type SessionSettings
+} from '../auth/sessions';
 import type { Database } from '../db';
 import type { Log } from '../log';
 import type { Metrics, Namespace } from '../metrics';
@@ -27,7 +36,14 @@ import { loadIngestConfig } from '../plant/service';
 import { returnQuietAlarms } from '../samples/snapshot';
 import { authenticateWorker, touchWorkers, workersLastSeen } from '../plant/workers';
 import { createConfigState } from './config-state';
-import type { HubContext, IngestSocket, IngestSocketData, LiveServer, LiveSocket } from './context';
+import type {
+	HubContext,
+	IngestSocket,
+	IngestSocketData,
+	LiveServer,
+	LiveSocket,
+	LiveSocketData
+} from './context';
 import { createCoalescer } from './fanout';
 import { handleConfigGet } from './handlers/config-get';
 import { handleIngestBatch, type IngestState } from './handlers/ingest-batch';
@@ -72,6 +88,11 @@ export interface HubOptions {
 	alarmQuietMs: number;
 	/** How often quiet alarms are looked for. */
 	alarmSweepMs: number;
+	/**
+	 * How often open user sockets are checked against their sessions (idle or absolute expiry
+	 * reached without an explicit sign-out). Ended sessions disconnect at once via authEvents.
+	 */
+	sessionCheckMs: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: HubOptions = {
@@ -87,7 +108,8 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
 	queueLimit: 64,
 	maxRoomsPerSocket: 64,
 	alarmQuietMs: 30_000,
-	alarmSweepMs: 2_000
+	alarmSweepMs: 2_000,
+	sessionCheckMs: 5_000
 };
 
 export interface HubDeps {
@@ -96,6 +118,8 @@ export interface HubDeps {
 	metrics: Metrics;
 	clock?: () => number;
 	options?: Partial<HubOptions>;
+	/** Session timeouts for validating browser handshakes (default: 15 min idle, 12 h absolute). */
+	sessions?: SessionSettings;
 }
 
 export interface HubStats {
@@ -154,6 +178,30 @@ function originAllowed(req: IncomingMessage, allowed: readonly string[]): boolea
 	}
 }
 
+type Authenticated = Exclude<Principal, { kind: 'anonymous' }>;
+
+/**
+ * Who opens a browser socket: the same cookies as the pages (a user session, else a paired
+ * wall screen). Null when neither is valid.
+ */
+async function authenticateBrowser(
+	database: Database,
+	cookieHeader: string | undefined,
+	sessions: SessionSettings
+): Promise<{ principal: Authenticated; sessionId: string | null } | null> {
+	const sessionToken = cookieFromHeader(cookieHeader, SESSION_COOKIE);
+	if (sessionToken) {
+		const valid = await validateSessionToken(database, sessionToken, sessions);
+		if (valid) return { principal: valid.principal, sessionId: valid.session.id };
+	}
+	const deviceToken = cookieFromHeader(cookieHeader, DEVICE_COOKIE);
+	if (deviceToken) {
+		const device = await validateDeviceToken(database, deviceToken);
+		if (device) return { principal: device, sessionId: null };
+	}
+	return null;
+}
+
 export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<Hub> {
 	const options: HubOptions = { ...DEFAULT_HUB_OPTIONS, ...deps.options };
 	const { database, metrics } = deps;
@@ -161,6 +209,29 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 	const clock = deps.clock ?? Date.now;
 
 	const config = createConfigState(await loadIngestConfig(database));
+	const sessionSettings = deps.sessions ?? DEFAULT_SESSION_SETTINGS;
+
+	// line id → site id, for line-scoped grants. Reloaded with the configuration.
+	const lineSites = new Map<number, number>();
+	async function loadLineSites(): Promise<void> {
+		const rows = await database.query<{ id: number; site_id: number }>(
+			'SELECT id, site_id FROM line'
+		);
+		lineSites.clear();
+		for (const r of rows) lineSites.set(r.id, r.site_id);
+	}
+	await loadLineSites();
+	function mayView(principal: Principal, lineId: number | null): boolean {
+		if (lineId === null) {
+			// The plant-wide alarms room: only for whoever may watch every line.
+			return (
+				lineSites.size > 0 &&
+				[...lineSites].every(([id, siteId]) => can(principal, 'live:view', { lineId: id, siteId }))
+			);
+		}
+		const siteId = lineSites.get(lineId);
+		return siteId !== undefined && can(principal, 'live:view', { lineId, siteId });
+	}
 	const presence = createPresence({ log, write: (seen) => touchWorkers(database, seen) });
 	presence.preload(await workersLastSeen(database));
 
@@ -221,7 +292,11 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 		queue,
 		coalescer,
 		config,
-		presence
+		presence,
+		access: {
+			mayView: (socket, lineId) => mayView(socket.data.principal, lineId),
+			knows: (lineId) => lineSites.has(lineId)
+		}
 	};
 	const ingestState: IngestState = { previous: new Map<number, number>() };
 
@@ -293,11 +368,37 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 	});
 
 	/* ------------------------------------ / ------------------------------------ */
+	// Browsers: the page's own cookies. Anonymous → unauthorized; a principal who may watch no
+	// line at all (a customer account) → forbidden. Rooms are authorised per subscription.
+	io.use((socket, next) => {
+		authenticateBrowser(database, socket.handshake.headers.cookie, sessionSettings).then(
+			(who) => {
+				if (!who) {
+					metrics.socketRefusals.inc({ reason: 'unauthorized' });
+					next(connectError('unauthorized', 'sign in, or pair this screen, first'));
+					return;
+				}
+				if (!can(who.principal, 'live:view')) {
+					metrics.socketRefusals.inc({ reason: 'forbidden' });
+					next(connectError('forbidden', 'this account may not watch any line'));
+					return;
+				}
+				(socket.data as LiveSocketData).principal = who.principal;
+				(socket.data as LiveSocketData).sessionId = who.sessionId;
+				next();
+			},
+			(error: unknown) => {
+				log.error({ err: error }, 'authenticating a browser socket failed');
+				next(connectError('unavailable', 'cannot authenticate right now; retry'));
+			}
+		);
+	});
+
 	io.on('connection', (socket: LiveSocket) => {
 		metrics.socketsConnected.inc({ namespace: '/' });
 		socket.on('subscribe', (payload, ack) => void handleSubscribe(ctx, socket, payload, ack));
 		socket.on('unsubscribe', (payload, ack) => handleUnsubscribe(ctx, socket, payload, ack));
-		socket.on('lines:list', (payload, ack) => void handleLinesList(ctx, payload, ack));
+		socket.on('lines:list', (payload, ack) => void handleLinesList(ctx, socket, payload, ack));
 		socket.on('disconnect', () => metrics.socketsConnected.dec({ namespace: '/' }));
 	});
 
@@ -336,11 +437,66 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 	}, options.alarmSweepMs);
 	alarmTimer.unref();
 
+	/* ------------------------------- access changes ------------------------------- */
+	function dropSockets(match: (data: LiveSocketData) => boolean, why: string): void {
+		for (const socket of io.of('/').sockets.values()) {
+			if (!match(socket.data)) continue;
+			metrics.socketRefusals.inc({ reason: 'disconnected' });
+			log.info({ socket: socket.id, why }, 'browser socket disconnected: access ended');
+			socket.disconnect(true);
+		}
+	}
+	const stopListening = authEvents.on((event: AuthEvent) => {
+		if (event.kind === 'sessions-ended') {
+			const ended = new Set(event.sessionIds);
+			dropSockets((d) => d.sessionId !== null && ended.has(d.sessionId), event.reason);
+		} else if (event.kind === 'device-revoked') {
+			dropSockets(
+				(d) => d.principal.kind === 'device' && d.principal.deviceId === event.deviceId,
+				'device revoked'
+			);
+		} else if (event.kind === 'worker-revoked') {
+			for (const socket of ingest.sockets.values()) {
+				if (socket.data.worker?.id === event.workerId) socket.disconnect(true);
+			}
+		}
+	});
+
+	// Sessions that end by timing out emit nothing: check the open user sockets' sessions in one
+	// query. Checking does not renew a session: watching is not activity.
+	let checking = false;
+	const sessionTimer = setInterval(() => {
+		if (checking) return;
+		const ids = new Set<string>();
+		for (const socket of io.of('/').sockets.values()) {
+			if (socket.data.sessionId) ids.add(socket.data.sessionId);
+		}
+		if (ids.size === 0) return;
+		checking = true;
+		database
+			.query<{ id: string }>(
+				`SELECT s.id FROM session s JOIN app_user u ON u.id = s.user_id
+				 WHERE s.id = ANY($1::text[]) AND s.ended_at IS NULL AND u.disabled_at IS NULL
+				   AND s.expires_at > $2::timestamptz AND s.absolute_expires_at > $2::timestamptz`,
+				[[...ids], new Date(clock()).toISOString()]
+			)
+			.then((rows) => {
+				const alive = new Set(rows.map((r) => r.id));
+				dropSockets((d) => d.sessionId !== null && !alive.has(d.sessionId), 'session expired');
+			})
+			.catch((error: unknown) => log.error({ err: error }, 'checking socket sessions failed'))
+			.finally(() => {
+				checking = false;
+			});
+	}, options.sessionCheckMs);
+	sessionTimer.unref();
+
 	let closing: Promise<void> | null = null;
 
 	return {
 		io,
 		async publishConfig() {
+			await loadLineSites();
 			const changed: CharacteristicConfig[] = config.replace(await loadIngestConfig(database));
 			const current = config.current();
 			ingest.emit('config:update', current);
@@ -368,6 +524,8 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 			closing ??= (async () => {
 				clearInterval(partitionsTimer);
 				clearInterval(alarmTimer);
+				clearInterval(sessionTimer);
+				stopListening();
 				// Refuse new batches ("unavailable": workers keep them), let the queued persists
 				// commit and ack, hand their points to the rooms, then hang up.
 				await queue.close();

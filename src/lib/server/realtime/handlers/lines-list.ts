@@ -1,13 +1,15 @@
 /**
- * `lines:list` (default namespace): every line with its live state, for the landing page.
+ * `lines:list` (default namespace): every line the caller may watch, with its live state, for
+ * the landing page.
  */
 import type { LineSummary } from '$lib/realtime/events';
 import { listLineSummaries } from '../../plant/service';
-import { failure, replier, type HubContext } from '../context';
+import { failure, replier, type HubContext, type LiveSocket } from '../context';
 import { emptyPayloadSchema } from '../schemas';
 
 export async function handleLinesList(
 	ctx: HubContext,
+	socket: LiveSocket,
 	payload: unknown,
 	ack: unknown
 ): Promise<void> {
@@ -18,7 +20,9 @@ export async function handleLinesList(
 		return;
 	}
 	try {
-		reply({ ok: true, data: await listLineSummaries(ctx.database) });
+		const all = await listLineSummaries(ctx.database);
+		// Only the lines this principal may watch: the others do not exist for it.
+		reply({ ok: true, data: all.filter((s) => ctx.access.mayView(socket, s.line.id)) });
 	} catch (error) {
 		ctx.log.error({ err: error }, 'lines:list failed');
 		reply(failure('unavailable'));

@@ -175,8 +175,13 @@ export async function handleSubscribe(
 	const ref = parsed.data;
 	const room = roomName(ref);
 	const scope = scopeOf(ctx, ref);
-	if (!scope) {
+	if (!scope || (scope.lineId !== null && !ctx.access.knows(scope.lineId))) {
 		reply(failure('not_found', `no such room: ${room}`));
+		return;
+	}
+	if (!ctx.access.mayView(socket, scope.lineId)) {
+		ctx.metrics.socketRefusals.inc({ reason: 'forbidden' });
+		reply(failure('forbidden', `not allowed to watch ${room}`));
 		return;
 	}
 	// socket.rooms includes the socket's own id room.

@@ -1,0 +1,23 @@
+import { error } from '@sveltejs/kit';
+import { eq } from 'drizzle-orm';
+import { getApp } from '$lib/server/app';
+import { requirePermission } from '$lib/server/auth/guard';
+import { line } from '$lib/server/db/schema';
+import type { PageServerLoad } from './$types';
+
+/**
+ * A line's wall: anonymous visitors sign in (or the screen pairs) first; a principal whose
+ * grants do not cover this line gets 403 here, and its socket would be refused the rooms too.
+ */
+export const load: PageServerLoad = async (event) => {
+	requirePermission(event, 'live:view');
+	const app = getApp();
+	if (!app) error(503, 'The server is starting; try again in a moment.');
+	const [row] = await app.database.db
+		.select({ id: line.id, siteId: line.siteId })
+		.from(line)
+		.where(eq(line.code, event.params.line));
+	if (!row) error(404, `There is no line ${event.params.line}.`);
+	requirePermission(event, 'live:view', { lineId: row.id, siteId: row.siteId });
+	return {};
+};
