@@ -125,7 +125,12 @@ async function measure(hub: HubProcess): Promise<LatencyOutcome> {
 	let swarm: SwarmProcess | null = null;
 	let worker: WorkerFeed | null = null;
 	try {
-		swarm = await startSwarm({ url: hub.url, lineId, clients: env.BENCH_LATENCY_CLIENTS });
+		swarm = await startSwarm({
+			url: hub.url,
+			lineId,
+			clients: env.BENCH_LATENCY_CLIENTS,
+			cookie: hub.ready.viewerCookie
+		});
 		worker = await openWorkerFeed({
 			hubUrl: hub.url,
 			token: hub.ready.token,

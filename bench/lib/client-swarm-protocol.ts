@@ -8,6 +8,8 @@ export interface SwarmConfig {
 	url: string;
 	lineId: number;
 	clients: number;
+	/** Cookie header of the principal the clients connect as (a paired screen). */
+	cookie: string;
 }
 
 export type SwarmCommand =

@@ -28,7 +28,8 @@ function send(message: SwarmMessage): void {
 const configSchema = z.object({
 	url: z.url(),
 	lineId: z.number().int().positive(),
-	clients: z.number().int().positive()
+	clients: z.number().int().positive(),
+	cookie: z.string().min(1)
 }) satisfies z.ZodType<SwarmConfig>;
 
 async function main(): Promise<void> {
@@ -65,7 +66,13 @@ async function main(): Promise<void> {
 		});
 	};
 	for (let i = 0; i < config.clients; i++) {
-		sockets.push(io(config.url, { transports: ['websocket'], forceNew: true }));
+		sockets.push(
+			io(config.url, {
+				transports: ['websocket'],
+				forceNew: true,
+				extraHeaders: { cookie: config.cookie }
+			})
+		);
 	}
 	const stop = () => {
 		for (const s of sockets) s.disconnect();

@@ -20,6 +20,8 @@ export interface HubReady {
 	databaseKind: 'postgres' | 'pglite';
 	/** A worker token registered for this run. */
 	token: string;
+	/** Cookie of a wall screen paired for every line: how the bench's browsers authenticate. */
+	viewerCookie: string;
 	lines: LineInfo[];
 	characteristics: CharacteristicConfig[];
 }

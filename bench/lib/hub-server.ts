@@ -19,6 +19,7 @@ import {
 } from '../../src/lib/server/plant/service';
 import { registerWorkerToken } from '../../src/lib/server/plant/workers';
 import { createHub } from '../../src/lib/server/realtime/hub';
+import { plantWideDevice } from '../../tests/factories/auth';
 import { z } from 'zod';
 import { BENCH_PLANT } from './bench-plant';
 import type { HubReady, HubRequest, HubResponse, HubServerConfig } from './hub-protocol';
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
 		port,
 		databaseKind: database.kind,
 		token,
+		viewerCookie: (await plantWideDevice(database)).cookie,
 		lines,
 		characteristics: ingestConfig.characteristics
 	};

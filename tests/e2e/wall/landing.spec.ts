@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 test.describe('landing page', () => {
 	test('lists the lines with their live state and links to their walls', async ({ page }) => {

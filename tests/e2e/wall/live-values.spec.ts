@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 /** Every number the wall shows live (tile readings and chart values), by where it is shown. */
 async function readings(page: Page): Promise<Record<string, string>> {

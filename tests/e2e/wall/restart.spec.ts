@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { startServer, stopServer } from '../control';
 
 test.describe('wall resilience', () => {

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 /**
  * Regenerates the README's screenshots of the wall with live data (not a test of behaviour):

@@ -13,10 +13,12 @@ export const load: PageServerLoad = async (event) => {
 	requirePermission(event, 'live:view');
 	const app = getApp();
 	if (!app) error(503, 'The server is starting; try again in a moment.');
+	// Like the page, the URL names the line by code (stable across databases) or by id.
+	const key = event.params.line;
 	const [row] = await app.database.db
 		.select({ id: line.id, siteId: line.siteId })
 		.from(line)
-		.where(eq(line.code, event.params.line));
+		.where(/^\d{1,9}$/.test(key) ? eq(line.id, Number(key)) : eq(line.code, key));
 	if (!row) error(404, `There is no line ${event.params.line}.`);
 	requirePermission(event, 'live:view', { lineId: row.id, siteId: row.siteId });
 	return {};
