@@ -23,6 +23,6 @@ export async function login(
 
 /** Signs out through the header's button. */
 export async function logout(page: Page): Promise<void> {
-	await page.getByRole('button', { name: 'Sign out' }).click();
+	await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 	await expect(page).toHaveURL(/\/login$/);
 }
