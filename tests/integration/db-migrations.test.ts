@@ -74,12 +74,22 @@ describe.each(BACKENDS)('migrations on %s', (backend) => {
 				expect(await appliedMigrations(database)).toBe(JOURNAL.entries.length);
 				expect(await tableNames(database)).toEqual([
 					'alarm',
+					'app_user',
+					'audit_event',
 					'characteristic',
 					'control_limit_version',
+					'device',
+					'device_line',
 					'line',
+					'login_attempt',
 					'machine',
+					'password_reset',
+					'role_grant',
 					'sample',
 					'sample_quarantine',
+					'security_alert',
+					'session',
+					'signature',
 					'site',
 					'subgroup',
 					'worker'
