@@ -22,18 +22,21 @@ export interface Actor {
 
 export const SYSTEM_ACTOR: Actor = { userId: null, label: 'system' };
 
-export type AuditAction =
-	| 'create'
-	| 'update'
-	| 'state'
-	| 'login'
-	| 'login-failed'
-	| 'logout'
-	| 'lockout'
-	| 'password'
-	| 'sign'
-	| 'revoke'
-	| 'pair';
+/** Every kind of audit event (a closed list: the search form offers exactly these). */
+export const AUDIT_ACTIONS = [
+	'create',
+	'update',
+	'state',
+	'login',
+	'login-failed',
+	'logout',
+	'lockout',
+	'password',
+	'sign',
+	'revoke',
+	'pair'
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditInput {
 	actor: Actor;

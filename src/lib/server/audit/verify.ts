@@ -69,7 +69,9 @@ export async function verifyAuditChain(
 	{ batchSize = 5000, onProgress }: VerifyOptions = {}
 ): Promise<VerifyResult> {
 	if (!Number.isInteger(batchSize) || batchSize < 1) {
-		throw new RangeError(`verifyAuditChain: batchSize must be a positive integer, not ${batchSize}`);
+		throw new RangeError(
+			`verifyAuditChain: batchSize must be a positive integer, not ${batchSize}`
+		);
 	}
 	const [{ last }] = await database.query<{ last: number | null }>(
 		'SELECT max(id)::float8 AS last FROM audit_event'

@@ -29,6 +29,7 @@ import {
 	signingStatus,
 	signRecord
 } from '$lib/server/records/signatures';
+import { recordAuditTrail } from '$lib/server/audit/query';
 import type { Actions, PageServerLoad } from './$types';
 import { editForm, fieldErrors, limitsForm, pageParams, signForm } from './schema';
 
@@ -78,7 +79,11 @@ export const load: PageServerLoad = async (event) => {
 			active: v.id === activeId,
 			limits: controlLimitsOf(record.chart, record.subgroupSize, v),
 			meanings: [...limitVersionMeanings(v.status)],
-			signatures: await listSignatures(database, LIMIT_VERSION_RECORD, String(v.id))
+			signatures: await listSignatures(database, LIMIT_VERSION_RECORD, String(v.id)),
+			// The record's audit trail, shown beside it (21 CFR 11.10(e)); hashes stay in /audit.
+			trail: (await recordAuditTrail(database, LIMIT_VERSION_RECORD, String(v.id))).map(
+				({ prevHash: _p, hash: _h, actorUserId: _a, ...entry }) => entry
+			)
 		}))
 	);
 	const active = versions.find((v) => v.id === activeId) ?? null;
