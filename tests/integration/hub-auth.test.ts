@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LineSummary } from '$lib/realtime/events';
-import { authEvents } from '$lib/server/auth/events';
+import { SYSTEM_ACTOR } from '$lib/server/audit/append';
+import { revokeDevice } from '$lib/server/auth/devices';
 import { endSession } from '$lib/server/auth/sessions';
+import { updateUserAccess } from '$lib/server/auth/users';
 import { revokeWorker } from '$lib/server/plant/workers';
 import { BACKENDS } from '../factories/db';
 import { pairedDevice, revokeDeviceRow, userWithSession } from '../factories/auth';
@@ -24,7 +26,10 @@ describe.each(BACKENDS)('who may watch what, on %s', (backend) => {
 	let line1: number;
 	let line2: number;
 	beforeAll(async () => {
-		h = await startTestHub(backend, { sessionCheckMs: 200 });
+		h = await startTestHub(backend, {
+			sessionCheckMs: 200,
+			allowedOrigins: ['https://wall.example']
+		});
 		line1 = h.lineOf(h.ids.temp);
 		line2 = h.lineOf(h.ids.leak);
 	});
@@ -134,19 +139,126 @@ describe.each(BACKENDS)('who may watch what, on %s', (backend) => {
 		const screen = await pairedDevice(h.t.database, [line1]);
 		const socket = viewerSocket(h.url, { cookie: screen.cookie });
 		await connected(socket);
-		await revokeDeviceRow(h.t.database, screen.deviceId);
-		authEvents.emit({ kind: 'device-revoked', deviceId: screen.deviceId });
+		const started = Date.now();
+		await revokeDevice(h.t.database, SYSTEM_ACTOR, screen.deviceId, 'screen stolen');
 		await until(() => !socket.connected, 2000);
+		expect(Date.now() - started).toBeLessThan(2000);
 		expect((await connectError(viewerSocket(h.url, { cookie: screen.cookie }))).message).toBe(
 			'unauthorized'
 		);
 	});
 
-	it('refuses a browser from a foreign origin', async () => {
+	it('disconnects a screen revoked where no event reaches this hub (another node, a script)', async () => {
+		const screen = await pairedDevice(h.t.database, [line1]);
+		const socket = viewerSocket(h.url, { cookie: screen.cookie });
+		await connected(socket);
+		// Only the database knows: the periodic check (200 ms here, 5 s by default) finds it.
+		await revokeDeviceRow(h.t.database, screen.deviceId);
+		await until(() => !socket.connected, 2000);
+		expect(
+			await metricValue(h.metrics, 'tracewall_socket_refusals_total', { reason: 'disconnected' })
+		).toBeGreaterThan(0);
+	});
+
+	it('does not renew a session at the handshake: an open wall is not activity', async () => {
+		const user = await userWithSession(h.t.database, 'operator');
+		// Past half-life, where a page request would renew it.
+		await h.t.database.query(
+			`UPDATE session SET expires_at = now() + interval '2 minutes' WHERE id = $1`,
+			[user.sessionId]
+		);
+		const read = async () =>
+			(
+				await h.t.database.query<{ expires_at: string }>(
+					`SELECT expires_at::text AS expires_at FROM session WHERE id = $1`,
+					[user.sessionId]
+				)
+			)[0].expires_at;
+		const before = await read();
+		const socket = viewerSocket(h.url, { cookie: user.cookie });
+		await connected(socket);
+		expect(await read()).toBe(before);
+	});
+
+	it('disconnects a user who loses the watched line, and refuses that room on return', async () => {
+		const user = await userWithSession(h.t.database, 'operator');
+		const socket = viewerSocket(h.url, { cookie: user.cookie });
+		await connected(socket);
+		expect((await subscribeRoom(socket, { kind: 'line', id: line2 })).ok).toBe(true);
+		const started = Date.now();
+		await updateUserAccess(
+			h.t.database,
+			SYSTEM_ACTOR,
+			user.userId,
+			{
+				fullName: 'Test operator',
+				email: null,
+				canSign: false,
+				grants: [{ role: 'operator', lineId: line1 }]
+			},
+			'moved to line 1'
+		);
+		await until(() => !socket.connected, 2000);
+		expect(Date.now() - started).toBeLessThan(2000);
+		const again = viewerSocket(h.url, { cookie: user.cookie });
+		await connected(again);
+		expect((await subscribeRoom(again, { kind: 'line', id: line1 })).ok).toBe(true);
+		expect(await subscribeRoom(again, { kind: 'line', id: line2 })).toMatchObject({
+			ok: false,
+			error: 'forbidden'
+		});
+	});
+
+	it('keeps a user connected when a grant elsewhere changes, and applies a wider grant at once', async () => {
+		const user = await userWithSession(h.t.database, 'operator', { lineId: line1 });
+		const socket = viewerSocket(h.url, { cookie: user.cookie });
+		await connected(socket);
+		expect((await subscribeRoom(socket, { kind: 'line', id: line1 })).ok).toBe(true);
+		expect((await subscribeRoom(socket, { kind: 'line', id: line2 })).ok).toBe(false);
+		await updateUserAccess(
+			h.t.database,
+			SYSTEM_ACTOR,
+			user.userId,
+			{
+				fullName: 'Test operator',
+				email: null,
+				canSign: false,
+				grants: [
+					{ role: 'operator', lineId: line1 },
+					{ role: 'operator', lineId: line2 }
+				]
+			},
+			'covers line 2 as well'
+		);
+		await until(
+			async () => (await subscribeRoom(socket, { kind: 'line', id: line2 })).ok,
+			2000,
+			100
+		);
+		expect(socket.connected).toBe(true);
+	});
+
+	it('refuses a browser from a foreign origin, even with a valid cookie', async () => {
 		const error = await connectError(
 			viewerSocket(h.url, { cookie: h.viewerCookie, origin: 'https://evil.example' })
 		);
-		expect(error.message).toMatch(/xhr poll error|websocket error|forbidden/i);
+		expect(error.message).toMatch(/xhr poll error|websocket error/i);
+		const polling = await connectError(
+			viewerSocket(h.url, {
+				cookie: h.viewerCookie,
+				origin: 'https://evil.example',
+				transports: ['polling']
+			})
+		);
+		expect(polling.message).toMatch(/xhr poll error/i);
+	});
+
+	it('accepts the same cookie from this site and from a listed origin', async () => {
+		const same = viewerSocket(h.url, { cookie: h.viewerCookie, origin: h.url });
+		await connected(same);
+		const listed = viewerSocket(h.url, { cookie: h.viewerCookie, origin: 'https://wall.example' });
+		await connected(listed);
+		expect(same.connected && listed.connected).toBe(true);
 	});
 
 	it('disconnects a worker when its token is revoked, and refuses it afterwards', async () => {

@@ -112,13 +112,15 @@ export async function loadGrants(database: Database, userId: number): Promise<Ro
 
 /**
  * The session and user behind `token`, or null when unknown, ended, expired (then it is ended
- * with the reason), or when the user is disabled. Renews the idle expiry at half-life.
+ * with the reason), or when the user is disabled. Renews the idle expiry at half-life, unless
+ * `renew: false` (a socket handshake or reconnect is not a person's activity).
  */
 export async function validateSessionToken(
 	database: Database,
 	token: string,
 	settings: SessionSettings,
-	now: Date = new Date()
+	now: Date = new Date(),
+	options: { renew?: boolean } = {}
 ): Promise<ValidatedSession | null> {
 	if (!/^[a-z2-7]{32}$/.test(token)) return null;
 	const id = sha256Hex(token);
@@ -143,7 +145,7 @@ export async function validateSessionToken(
 	}
 	let info = toInfo(row.s);
 	let renewed = false;
-	if (row.s.expiresAt.getTime() - t < settings.idleMs / 2) {
+	if (options.renew !== false && row.s.expiresAt.getTime() - t < settings.idleMs / 2) {
 		const expiresAt = new Date(Math.min(t + settings.idleMs, row.s.absoluteExpiresAt.getTime()));
 		await database.db.update(session).set({ expiresAt, lastSeenAt: now }).where(eq(session.id, id));
 		info = { ...info, expiresAt, lastSeenAt: now };

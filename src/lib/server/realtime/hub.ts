@@ -23,7 +23,8 @@ import {
 import { DEVICE_COOKIE, SESSION_COOKIE, cookieFromHeader } from '../auth/cookies';
 import { validateDeviceToken } from '../auth/devices';
 import { authEvents, type AuthEvent } from '../auth/events';
-import { can, type Principal } from '../auth/policy';
+import type { Role } from '$lib/auth/roles';
+import { can, type Principal, type RoleGrantScope } from '../auth/policy';
 import {
 	DEFAULT_SESSION_SETTINGS,
 	validateSessionToken,
@@ -180,18 +181,35 @@ function originAllowed(req: IncomingMessage, allowed: readonly string[]): boolea
 
 type Authenticated = Exclude<Principal, { kind: 'anonymous' }>;
 
+/** Same grants (users) or same lines (screens), in any order. */
+function sameAccess(a: Authenticated, b: Authenticated): boolean {
+	const key = (p: Authenticated): string =>
+		p.kind === 'user'
+			? p.grants
+					.map((g) => `${g.role}|${g.siteId ?? ''}|${g.lineId ?? ''}`)
+					.sort()
+					.join(',')
+			: [...p.lineIds].sort((x, y) => x - y).join(',');
+	return a.kind === b.kind && key(a) === key(b);
+}
+
 /**
  * Who opens a browser socket: the same cookies as the pages (a user session, else a paired
- * wall screen). Null when neither is valid.
+ * wall screen). Null when neither is valid. The session is not renewed: a handshake (often an
+ * automatic reconnect) is not a person's activity, so an open wall never keeps a user session
+ * alive — only page requests do.
  */
 async function authenticateBrowser(
 	database: Database,
 	cookieHeader: string | undefined,
-	sessions: SessionSettings
+	sessions: SessionSettings,
+	now: Date
 ): Promise<{ principal: Authenticated; sessionId: string | null } | null> {
 	const sessionToken = cookieFromHeader(cookieHeader, SESSION_COOKIE);
 	if (sessionToken) {
-		const valid = await validateSessionToken(database, sessionToken, sessions);
+		const valid = await validateSessionToken(database, sessionToken, sessions, now, {
+			renew: false
+		});
 		if (valid) return { principal: valid.principal, sessionId: valid.session.id };
 	}
 	const deviceToken = cookieFromHeader(cookieHeader, DEVICE_COOKIE);
@@ -371,7 +389,12 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 	// Browsers: the page's own cookies. Anonymous → unauthorized; a principal who may watch no
 	// line at all (a customer account) → forbidden. Rooms are authorised per subscription.
 	io.use((socket, next) => {
-		authenticateBrowser(database, socket.handshake.headers.cookie, sessionSettings).then(
+		authenticateBrowser(
+			database,
+			socket.handshake.headers.cookie,
+			sessionSettings,
+			new Date(clock())
+		).then(
 			(who) => {
 				if (!who) {
 					metrics.socketRefusals.inc({ reason: 'unauthorized' });
@@ -438,12 +461,15 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 	alarmTimer.unref();
 
 	/* ------------------------------- access changes ------------------------------- */
+	function dropSocket(socket: LiveSocket, why: string): void {
+		metrics.socketRefusals.inc({ reason: 'disconnected' });
+		log.info({ socket: socket.id, why }, 'browser socket disconnected: access ended');
+		socket.disconnect(true);
+	}
 	function dropSockets(match: (data: LiveSocketData) => boolean, why: string): void {
 		for (const socket of io.of('/').sockets.values()) {
-			if (!match(socket.data)) continue;
-			metrics.socketRefusals.inc({ reason: 'disconnected' });
-			log.info({ socket: socket.id, why }, 'browser socket disconnected: access ended');
-			socket.disconnect(true);
+			// A socket still in its handshake has no principal yet; the handshake decides it.
+			if (socket.data.principal && match(socket.data)) dropSocket(socket, why);
 		}
 	}
 	const stopListening = authEvents.on((event: AuthEvent) => {
@@ -462,29 +488,130 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 		}
 	});
 
-	// Sessions that end by timing out emit nothing: check the open user sockets' sessions in one
-	// query. Checking does not renew a session: watching is not activity.
+	/**
+	 * What the events above cannot tell: sessions that idle or age out emit nothing, grants and
+	 * screen lines change without an event, and a revocation on another hub node reaches this
+	 * one only through the database. Every sessionCheckMs the open sockets' principals are read
+	 * again in at most three queries (never renewing a session: watching is not activity).
+	 * - session ended or expired, user disabled, screen revoked → disconnected;
+	 * - access narrowed so that a room the socket is in is no longer allowed → disconnected:
+	 *   its client reconnects, re-subscribes, and hears 'forbidden' for that room;
+	 * - otherwise the fresh grants replace the old ones (a wider grant works at once).
+	 */
+	async function refreshAccess(): Promise<void> {
+		const sessionIds = new Set<string>();
+		const deviceIds = new Set<number>();
+		for (const socket of io.of('/').sockets.values()) {
+			const { principal, sessionId } = socket.data as Partial<LiveSocketData>;
+			if (sessionId) sessionIds.add(sessionId);
+			else if (principal?.kind === 'device') deviceIds.add(principal.deviceId);
+		}
+		if (sessionIds.size === 0 && deviceIds.size === 0) return;
+		const now = new Date(clock()).toISOString();
+		const sessions =
+			sessionIds.size === 0
+				? []
+				: await database.query<{ id: string; user_id: number }>(
+						`SELECT s.id, s.user_id FROM session s JOIN app_user u ON u.id = s.user_id
+						 WHERE s.id = ANY($1::text[]) AND s.ended_at IS NULL AND u.disabled_at IS NULL
+						   AND s.expires_at > $2::timestamptz AND s.absolute_expires_at > $2::timestamptz`,
+						[[...sessionIds], now]
+					);
+		const userIds = [...new Set(sessions.map((r) => r.user_id))];
+		const grantRows =
+			userIds.length === 0
+				? []
+				: await database.query<{
+						user_id: number;
+						role: string;
+						site_id: number | null;
+						line_id: number | null;
+					}>(
+						'SELECT user_id, role, site_id, line_id FROM role_grant WHERE user_id = ANY($1::int[])',
+						[userIds]
+					);
+		const deviceRows =
+			deviceIds.size === 0
+				? []
+				: await database.query<{ device_id: number; line_id: number }>(
+						`SELECT dl.device_id, dl.line_id FROM device d JOIN device_line dl ON dl.device_id = d.id
+						 WHERE d.id = ANY($1::int[]) AND d.revoked_at IS NULL AND d.token_sha256 IS NOT NULL`,
+						[[...deviceIds]]
+					);
+
+		const userOfSession = new Map(sessions.map((r) => [r.id, r.user_id]));
+		const grantsOf = new Map<number, RoleGrantScope[]>();
+		for (const g of grantRows) {
+			const list = grantsOf.get(g.user_id) ?? [];
+			list.push({ role: g.role as Role, siteId: g.site_id, lineId: g.line_id });
+			grantsOf.set(g.user_id, list);
+		}
+		const linesOf = new Map<number, number[]>();
+		for (const d of deviceRows) {
+			const list = linesOf.get(d.device_id) ?? [];
+			list.push(d.line_id);
+			linesOf.set(d.device_id, list);
+		}
+
+		for (const socket of io.of('/').sockets.values()) {
+			const data = socket.data as Partial<LiveSocketData>;
+			const before = data.principal;
+			if (!before) continue; // still in its handshake
+			let fresh: Authenticated | null;
+			if (data.sessionId) {
+				// Connected after the queries were sent: its handshake is fresher than they are.
+				if (!sessionIds.has(data.sessionId)) continue;
+				const userId = userOfSession.get(data.sessionId);
+				fresh =
+					userId === undefined || before.kind !== 'user'
+						? null
+						: { ...before, grants: grantsOf.get(userId) ?? [] };
+			} else if (before.kind === 'device') {
+				if (!deviceIds.has(before.deviceId)) continue;
+				const lineIds = linesOf.get(before.deviceId);
+				fresh = lineIds ? { ...before, lineIds } : null;
+			} else {
+				continue;
+			}
+			if (fresh === null) {
+				dropSocket(socket, data.sessionId ? 'session ended or expired' : 'screen revoked');
+				continue;
+			}
+			if (sameAccess(before, fresh)) continue;
+			if (!can(fresh, 'live:view') || !keepsRooms(socket, fresh)) {
+				dropSocket(socket, 'access narrowed');
+				continue;
+			}
+			(socket.data as LiveSocketData).principal = fresh;
+			log.info(
+				{ socket: socket.id },
+				'browser socket: access changed; its rooms are still allowed'
+			);
+		}
+	}
+
+	/** Whether `principal` may still watch every room `socket` is in. */
+	function keepsRooms(socket: LiveSocket, principal: Principal): boolean {
+		for (const room of socket.rooms) {
+			const ref = parseRoomName(room);
+			if (!ref) continue; // the socket's own id
+			let lineId: number | null | undefined;
+			if (ref.kind === 'alarms') lineId = null;
+			else if (ref.kind === 'line') lineId = ref.id;
+			else if (ref.kind === 'machine') lineId = config.lineOfMachine(ref.id);
+			else lineId = config.byId(ref.id)?.lineId;
+			// A room whose line left the configuration shows nothing; mayView refuses it too.
+			if (lineId === undefined || !mayView(principal, lineId)) return false;
+		}
+		return true;
+	}
+
 	let checking = false;
 	const sessionTimer = setInterval(() => {
 		if (checking) return;
-		const ids = new Set<string>();
-		for (const socket of io.of('/').sockets.values()) {
-			if (socket.data.sessionId) ids.add(socket.data.sessionId);
-		}
-		if (ids.size === 0) return;
 		checking = true;
-		database
-			.query<{ id: string }>(
-				`SELECT s.id FROM session s JOIN app_user u ON u.id = s.user_id
-				 WHERE s.id = ANY($1::text[]) AND s.ended_at IS NULL AND u.disabled_at IS NULL
-				   AND s.expires_at > $2::timestamptz AND s.absolute_expires_at > $2::timestamptz`,
-				[[...ids], new Date(clock()).toISOString()]
-			)
-			.then((rows) => {
-				const alive = new Set(rows.map((r) => r.id));
-				dropSockets((d) => d.sessionId !== null && !alive.has(d.sessionId), 'session expired');
-			})
-			.catch((error: unknown) => log.error({ err: error }, 'checking socket sessions failed'))
+		refreshAccess()
+			.catch((error: unknown) => log.error({ err: error }, 'checking socket access failed'))
 			.finally(() => {
 				checking = false;
 			});
