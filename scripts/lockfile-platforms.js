@@ -8,6 +8,7 @@
 // platform fields (os, cpu, libc) so npm skips them on Linux; on a laptop npm fetches the one
 // it needs from the public registry by name and version. Run after any dependency change:
 //   node scripts/lockfile-platforms.js package-lock.json
+/* eslint-disable @typescript-eslint/ban-ts-comment -- not type-checked on purpose */
 // @ts-nocheck -- a plain Node script over npm's untyped lock-file JSON
 import fs from 'node:fs';
 const f = process.argv[2] ?? 'package-lock.json';
