@@ -97,6 +97,10 @@ function startServer(): ChildProcess {
 			ORIGIN: baseUrl,
 			TRACEWALL_DATA_DIR: dataDir,
 			TRACEWALL_WORKER_TOKEN: token,
+			// The demo plant and its users (admin, operator, …), with the password the specs
+			// sign in with (tests/e2e/auth/helpers.ts reads the same variable).
+			TRACEWALL_DEMO: 'true',
+			TRACEWALL_DEMO_PASSWORD: process.env.TRACEWALL_DEMO_PASSWORD ?? 'wall-demo-Tracewall',
 			// Short user idle timeout: the pairing test proves wall screens outlive it.
 			TRACEWALL_SESSION_IDLE_SECONDS: process.env.TRACEWALL_SESSION_IDLE_SECONDS ?? '20',
 			LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn'

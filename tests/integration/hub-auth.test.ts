@@ -56,6 +56,17 @@ describe.each(BACKENDS)('who may watch what, on %s', (backend) => {
 		expect(error.message).toBe('unauthorized');
 	});
 
+	it('reads the __Host- session cookie first, like the pages, past a stale bare one', async () => {
+		const stale = await userWithSession(h.t.database, 'operator');
+		await endSession(h.t.database, stale.sessionId, 'logout');
+		const user = await userWithSession(h.t.database, 'operator');
+		const socket = viewerSocket(h.url, {
+			cookie: `tw_session=${stale.token}; __Host-tw_session=${user.token}`
+		});
+		await connected(socket);
+		expect((await subscribeRoom(socket, { kind: 'line', id: line1 })).ok).toBe(true);
+	});
+
 	it('refuses an account that may watch no line (a customer) with forbidden', async () => {
 		const customer = await userWithSession(h.t.database, 'customer');
 		const error = await connectError(viewerSocket(h.url, { cookie: customer.cookie }));

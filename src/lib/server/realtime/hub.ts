@@ -194,6 +194,16 @@ function sameAccess(a: Authenticated, b: Authenticated): boolean {
 }
 
 /**
+ * A cookie as the pages read it (cookies.ts readCookie): the `__Host-` one first. A browser may
+ * still hold a stale bare cookie from before the server moved behind TLS, and sends it first
+ * (older cookies come first); taking it would refuse the socket while the pages accept the
+ * session, sending the browser round and round between the wall and /login.
+ */
+function browserCookie(header: string | undefined, base: string): string | undefined {
+	return cookieFromHeader(header, `__Host-${base}`) ?? cookieFromHeader(header, base);
+}
+
+/**
  * Who opens a browser socket: the same cookies as the pages (a user session, else a paired
  * wall screen). Null when neither is valid. The session is not renewed: a handshake (often an
  * automatic reconnect) is not a person's activity, so an open wall never keeps a user session
@@ -205,14 +215,14 @@ async function authenticateBrowser(
 	sessions: SessionSettings,
 	now: Date
 ): Promise<{ principal: Authenticated; sessionId: string | null } | null> {
-	const sessionToken = cookieFromHeader(cookieHeader, SESSION_COOKIE);
+	const sessionToken = browserCookie(cookieHeader, SESSION_COOKIE);
 	if (sessionToken) {
 		const valid = await validateSessionToken(database, sessionToken, sessions, now, {
 			renew: false
 		});
 		if (valid) return { principal: valid.principal, sessionId: valid.session.id };
 	}
-	const deviceToken = cookieFromHeader(cookieHeader, DEVICE_COOKIE);
+	const deviceToken = browserCookie(cookieHeader, DEVICE_COOKIE);
 	if (deviceToken) {
 		const device = await validateDeviceToken(database, deviceToken);
 		if (device) return { principal: device, sessionId: null };
