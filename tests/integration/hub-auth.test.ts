@@ -87,10 +87,14 @@ describe.each(BACKENDS)('who may watch what, on %s', (backend) => {
 		const socket = viewerSocket(h.url, { cookie: scoped.cookie });
 		await connected(socket);
 		expect((await subscribeRoom(socket, { kind: 'line', id: line1 })).ok).toBe(true);
+		const refused = () =>
+			metricValue(h.metrics, 'tracewall_socket_refusals_total', { reason: 'forbidden' });
+		const before = await refused();
 		expect(await subscribeRoom(socket, { kind: 'line', id: line2 })).toMatchObject({
 			ok: false,
 			error: 'forbidden'
 		});
+		expect(await refused()).toBe(before + 1);
 		expect(await subscribeRoom(socket, { kind: 'characteristic', id: h.ids.leak })).toMatchObject({
 			ok: false,
 			error: 'forbidden'
