@@ -17,7 +17,7 @@
  * security alert for administrators, and lockouts are audited.
  */
 import { BlockList, isIP } from 'node:net';
-import { and, eq, gte, sql } from 'drizzle-orm';
+import { and, eq, gte, isNull, sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/append';
 import type { Database } from '../db';
 import { appUser, loginAttempt, securityAlert } from '../db/schema';
@@ -107,8 +107,64 @@ export async function alertThrottled(
 		)
 		.limit(1);
 	if (recent.length === 0) {
-		await database.db.insert(securityAlert).values({ kind: 'address-throttled', ip, detail });
+		await database.db
+			.insert(securityAlert)
+			.values({ at: now, kind: 'address-throttled', ip, detail });
 	}
+}
+
+/**
+ * Count one failed password entry of a known, enabled user towards the account's lockout, in
+ * its own transaction (it must commit although the request is refused). At the threshold the
+ * account locks once: the `locked_at IS NULL` condition makes exactly one of several
+ * concurrent failures raise the alert and the audit event.
+ */
+export async function countPasswordFailure(
+	database: Database,
+	settings: Pick<LoginSettings, 'lockoutThreshold'>,
+	user: { id: number; username: string },
+	attempt: { ip: string | null; outcome: string; what: string },
+	now = new Date()
+): Promise<{ locked: boolean }> {
+	return database.transaction(async (tx) => {
+		const [updated] = await tx.db
+			.update(appUser)
+			.set({ failedLogins: sql`${appUser.failedLogins} + 1` })
+			.where(eq(appUser.id, user.id))
+			.returning({ failedLogins: appUser.failedLogins });
+		await tx.db.insert(loginAttempt).values({
+			at: now,
+			username: user.username,
+			userId: user.id,
+			ip: attempt.ip,
+			ok: false,
+			outcome: attempt.outcome
+		});
+		if (updated.failedLogins < settings.lockoutThreshold) return { locked: false };
+		const locked = await tx.db
+			.update(appUser)
+			.set({ lockedAt: now })
+			.where(and(eq(appUser.id, user.id), isNull(appUser.lockedAt)))
+			.returning({ id: appUser.id });
+		if (locked.length === 0) return { locked: true };
+		await tx.db.insert(securityAlert).values({
+			at: now,
+			kind: 'account-locked',
+			userId: user.id,
+			ip: attempt.ip,
+			detail: `Account ${user.username} locked after ${updated.failedLogins} consecutive failed ${attempt.what} (last from ${attempt.ip ?? 'unknown address'}).`
+		});
+		await appendAudit(tx, {
+			actor: { userId: null, label: 'system' },
+			action: 'lockout',
+			entityType: 'user',
+			entityId: user.id,
+			oldValues: { locked: false },
+			newValues: { locked: true, failedLogins: updated.failedLogins },
+			reason: `${updated.failedLogins} consecutive failed ${attempt.what}`
+		});
+		return { locked: true };
+	});
 }
 
 export async function attemptLogin(
@@ -119,8 +175,12 @@ export async function attemptLogin(
 ): Promise<LoginResult> {
 	const username = input.username.trim().toLowerCase().slice(0, 100);
 	const record = (ok: boolean, outcome: string, userId: number | null = null) =>
-		database.db.insert(loginAttempt).values({ username, userId, ip: input.ip, ok, outcome });
+		database.db
+			.insert(loginAttempt)
+			.values({ at: now, username, userId, ip: input.ip, ok, outcome });
 
+	// Refused before any password is looked at, and before the account is even read: a
+	// throttled address's guesses never reach the lockout counter.
 	if (input.ip && (await recentFailures(database, input.ip, now)) >= settings.throttlePerIp) {
 		await record(false, 'throttled');
 		await alertThrottled(
@@ -134,6 +194,7 @@ export async function attemptLogin(
 
 	const [user] = await database.db.select().from(appUser).where(eq(appUser.username, username));
 	if (!user || !user.passwordHash) {
+		// Same Argon2 cost as a real verification: an unknown name takes as long as a known one.
 		await verifyPassword(await dummyPasswordHash(), input.password);
 		await record(false, 'bad-credentials', user?.id ?? null);
 		return { ok: false, reason: 'bad-credentials' };
@@ -144,6 +205,7 @@ export async function attemptLogin(
 		return { ok: false, reason: 'bad-credentials' };
 	}
 	if (user.lockedAt) {
+		// "Locked" is told only to someone who knows the password (see the top of this file).
 		await record(false, 'locked', user.id);
 		return { ok: false, reason: passwordOk ? 'locked' : 'bad-credentials' };
 	}
@@ -153,34 +215,13 @@ export async function attemptLogin(
 			await record(false, 'bad-credentials', user.id);
 			return { ok: false, reason: 'bad-credentials' };
 		}
-		await database.transaction(async (tx) => {
-			const [updated] = await tx.db
-				.update(appUser)
-				.set({ failedLogins: sql`${appUser.failedLogins} + 1` })
-				.where(eq(appUser.id, user.id))
-				.returning({ failedLogins: appUser.failedLogins });
-			await tx.db
-				.insert(loginAttempt)
-				.values({ username, userId: user.id, ip: input.ip, ok: false, outcome: 'bad-credentials' });
-			if (updated.failedLogins >= settings.lockoutThreshold) {
-				await tx.db.update(appUser).set({ lockedAt: now }).where(eq(appUser.id, user.id));
-				await tx.db.insert(securityAlert).values({
-					kind: 'account-locked',
-					userId: user.id,
-					ip: input.ip,
-					detail: `Account ${username} locked after ${updated.failedLogins} consecutive failed sign-ins (last from ${input.ip ?? 'unknown address'}).`
-				});
-				await appendAudit(tx, {
-					actor: { userId: null, label: 'system' },
-					action: 'lockout',
-					entityType: 'user',
-					entityId: user.id,
-					oldValues: { locked: false },
-					newValues: { locked: true, failedLogins: updated.failedLogins },
-					reason: `${updated.failedLogins} consecutive failed sign-ins`
-				});
-			}
-		});
+		await countPasswordFailure(
+			database,
+			settings,
+			{ id: user.id, username },
+			{ ip: input.ip, outcome: 'bad-credentials', what: 'sign-ins' },
+			now
+		);
 		return { ok: false, reason: 'bad-credentials' };
 	}
 
@@ -189,25 +230,30 @@ export async function attemptLogin(
 		userAgent: input.userAgent,
 		now
 	});
+	const expired = passwordExpired(user.passwordChangedAt, settings.passwordMaxAgeDays, now);
 	await database.transaction(async (tx) => {
 		await tx.db.update(appUser).set({ failedLogins: 0 }).where(eq(appUser.id, user.id));
-		await tx.db
-			.insert(loginAttempt)
-			.values({ username, userId: user.id, ip: input.ip, ok: true, outcome: 'ok' });
+		await tx.db.insert(loginAttempt).values({
+			at: now,
+			username,
+			userId: user.id,
+			ip: input.ip,
+			ok: true,
+			outcome: expired ? 'expired' : 'ok'
+		});
 		await appendAudit(tx, {
 			actor: { userId: user.id, label: user.username },
 			action: 'login',
 			entityType: 'session',
 			entityId: session.session.id.slice(0, 12),
-			newValues: { ip: input.ip, userAgent: input.userAgent?.slice(0, 120) ?? null }
+			newValues: {
+				ip: input.ip,
+				userAgent: input.userAgent?.slice(0, 120) ?? null,
+				...(expired ? { passwordExpired: true } : {})
+			}
 		});
 	});
-	return {
-		ok: true,
-		userId: user.id,
-		session,
-		passwordExpired: passwordExpired(user.passwordChangedAt, settings.passwordMaxAgeDays, now)
-	};
+	return { ok: true, userId: user.id, session, passwordExpired: expired };
 }
 
 /** Whether a password set at `changedAt` is past its maximum age (0 days = never expires). */
@@ -222,11 +268,44 @@ export function passwordExpired(
 }
 
 /**
- * Where to go after signing in: only a path on this site (`/…`, not `//host` or `/\host`,
- * which browsers treat as another host), else the landing page.
+ * Whether the user's password is past its maximum age: for guards of pages other than
+ * /account (which a person with an expired password must visit first). One small query.
  */
+export async function passwordExpiredFor(
+	database: Database,
+	userId: number,
+	maxAgeDays: number,
+	now = new Date()
+): Promise<boolean> {
+	if (maxAgeDays <= 0) return false;
+	const [row] = await database.db
+		.select({ changedAt: appUser.passwordChangedAt })
+		.from(appUser)
+		.where(eq(appUser.id, userId));
+	return row ? passwordExpired(row.changedAt, maxAgeDays, now) : false;
+}
+
+/**
+ * Where to go after signing in: only a path on this site, else the landing page.
+ *
+ * Browsers drop tabs and newlines inside URLs and read a backslash as a slash, so a tab between
+ * two slashes, or a slash then a backslash, before `evil.example` leaves the site although the
+ * value starts with one slash. So control characters and backslashes are refused, the value is
+ * parsed as a browser would (WHATWG URL, against a placeholder origin) and accepted only when
+ * it stays on that origin; the normalised path is returned.
+ */
+const PLACEHOLDER_ORIGIN = 'http://next.invalid';
 export function safeNext(next: string | null | undefined): string {
-	if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-	if (/[\r\n]/.test(next)) return '/';
-	return next;
+	if (!next || next.length > 1000 || !next.startsWith('/')) return '/';
+	// Control characters and backslashes have no business in a path of ours.
+	// eslint-disable-next-line no-control-regex
+	if (/[\u0000-\u001f\u007f\\]/.test(next)) return '/';
+	let url: URL;
+	try {
+		url = new URL(next, PLACEHOLDER_ORIGIN);
+	} catch {
+		return '/';
+	}
+	if (url.origin !== PLACEHOLDER_ORIGIN || next.startsWith('//')) return '/';
+	return url.pathname + url.search + url.hash;
 }

@@ -2,24 +2,23 @@
  * The signed-in user's own account: password change and open sessions. Every action acts on
  * the caller's own user only (the user id comes from the session, never from the form).
  */
-import { error, fail, redirect } from '@sveltejs/kit';
+import { fail, redirect } from '@sveltejs/kit';
 import { eq } from 'drizzle-orm';
 import { ROLE_LABEL } from '$lib/auth/roles';
-import { getApp } from '$lib/server/app';
-import { passwordExpired } from '$lib/server/auth/login';
+import { runningApp as app } from '$lib/server/running-app';
+import {
+	changeOwnPassword,
+	endOtherSessions,
+	endOwnSession,
+	sessionKey
+} from '$lib/server/auth/account';
+import { clearCookie, SESSION_COOKIE } from '$lib/server/auth/cookies';
 import { requireUser } from '$lib/server/auth/guard';
-import { checkPassword, PASSWORD_PROBLEM_TEXT, verifyPassword } from '$lib/server/auth/passwords';
-import { endSession, endUserSessions, listUserSessions } from '$lib/server/auth/sessions';
-import { setPassword, UserInputError } from '$lib/server/auth/users';
+import { passwordExpired, passwordExpiredFor } from '$lib/server/auth/login';
+import { listUserSessions } from '$lib/server/auth/sessions';
 import { appUser } from '$lib/server/db/schema';
 import type { Actions, PageServerLoad } from './$types';
 import { fieldErrors, passwordForm, sessionForm } from './schema';
-
-function app() {
-	const running = getApp();
-	if (!running) error(503, 'The server is starting; try again in a moment.');
-	return running;
-}
 
 export const load: PageServerLoad = async (event) => {
 	const user = requireUser(event);
@@ -52,11 +51,10 @@ export const load: PageServerLoad = async (event) => {
 							: 'all sites'
 			}))
 		},
-		expired:
-			event.url.searchParams.has('expired') ||
-			passwordExpired(row?.passwordChangedAt ?? null, auth.passwordMaxAgeDays),
+		// From the database, not from ?expired=1: the banner goes once the password is changed.
+		expired: passwordExpired(row?.passwordChangedAt ?? null, auth.passwordMaxAgeDays),
 		sessions: sessions.map((s) => ({
-			key: s.id.slice(0, 16),
+			key: sessionKey(s.id),
 			current: s.id === user.sessionId,
 			createdAt: s.createdAt.toISOString(),
 			lastSeenAt: s.lastSeenAt.toISOString(),
@@ -69,7 +67,7 @@ export const load: PageServerLoad = async (event) => {
 export const actions: Actions = {
 	password: async (event) => {
 		const user = requireUser(event);
-		const { database } = app();
+		const { database, auth } = app();
 		const form = await event.request.formData();
 		const text = (name: string) => {
 			const v = form.get(name);
@@ -82,48 +80,22 @@ export const actions: Actions = {
 		});
 		if (!parsed.success)
 			return fail(400, { action: 'password', errors: fieldErrors(parsed.error) });
-		const [row] = await database.db
-			.select({ passwordHash: appUser.passwordHash })
-			.from(appUser)
-			.where(eq(appUser.id, user.userId));
-		if (!row?.passwordHash || !(await verifyPassword(row.passwordHash, parsed.data.current))) {
-			return fail(400, {
-				action: 'password',
-				errors: { current: 'This is not your current password.' }
-			});
+		// Read before the change: was this the forced change after sign-in with an expired one?
+		const wasExpired = await passwordExpiredFor(database, user.userId, auth.passwordMaxAgeDays);
+		const result = await changeOwnPassword(database, auth, user, {
+			current: parsed.data.current,
+			password: parsed.data.password,
+			ip: event.getClientAddress()
+		});
+		if (!result.ok) {
+			return fail(400, { action: 'password', errors: { [result.field]: result.message } });
 		}
-		if (parsed.data.current === parsed.data.password) {
-			return fail(400, {
-				action: 'password',
-				errors: { password: 'Choose a password different from the current one.' }
-			});
-		}
-		const problems = checkPassword(parsed.data.password, user.username);
-		if (problems.length > 0) {
-			return fail(400, {
-				action: 'password',
-				errors: { password: problems.map((p) => PASSWORD_PROBLEM_TEXT[p]).join(' ') }
-			});
-		}
-		try {
-			await database.transaction((tx) =>
-				setPassword(
-					tx,
-					{ userId: user.userId, label: user.username },
-					user.userId,
-					parsed.data.password,
-					'changed by the user'
-				)
-			);
-		} catch (e) {
-			if (e instanceof UserInputError) {
-				return fail(400, { action: 'password', errors: { password: e.message } });
-			}
-			throw e;
-		}
-		// Whoever else holds a session of this user (another browser, a stolen cookie) is out.
-		const ended = await endUserSessions(database, user.userId, 'password-changed', user.sessionId);
-		return { action: 'password', done: `Password changed. ${ended} other session(s) signed out.` };
+		// The forced change is done: on to the desk, as a normal sign-in would have gone.
+		if (wasExpired) redirect(303, '/');
+		return {
+			action: 'password',
+			done: `Password changed. ${result.endedSessions} other session(s) signed out.`
+		};
 	},
 
 	endSession: async (event) => {
@@ -134,24 +106,20 @@ export const actions: Actions = {
 		});
 		if (!parsed.success)
 			return fail(400, { action: 'sessions', errors: fieldErrors(parsed.error) });
-		const mine = await listUserSessions(database, user.userId);
-		const target = mine.find((s) => s.id.startsWith(parsed.data.session));
-		// Not one of the caller's own sessions: the same answer as an unknown one.
-		if (!target) return fail(400, { action: 'sessions', errors: { session: 'Unknown session.' } });
-		await endSession(database, target.id, 'signed-out-by-user');
-		if (target.id === user.sessionId) redirect(303, '/login');
+		const result = await endOwnSession(database, user, parsed.data.session);
+		if (!result.ok)
+			return fail(400, { action: 'sessions', errors: { session: 'Unknown session.' } });
+		if (result.current) {
+			clearCookie(event.cookies, SESSION_COOKIE, event.url.protocol === 'https:');
+			redirect(303, '/login');
+		}
 		return { action: 'sessions', done: 'Session signed out.' };
 	},
 
 	endOthers: async (event) => {
 		const user = requireUser(event);
 		const { database } = app();
-		const ended = await endUserSessions(
-			database,
-			user.userId,
-			'signed-out-by-user',
-			user.sessionId
-		);
+		const ended = await endOtherSessions(database, user);
 		return { action: 'sessions', done: `${ended} other session(s) signed out.` };
 	}
 };

@@ -1,5 +1,6 @@
 /** Inputs of the account forms (parsed on the server). */
 import { z } from 'zod';
+import { SESSION_KEY_LENGTH } from '$lib/server/auth/account';
 import { MAX_PASSWORD_LENGTH } from '$lib/server/auth/passwords';
 
 export const passwordForm = z
@@ -15,7 +16,7 @@ export const passwordForm = z
 
 /** A session is named by a prefix of its id (the SHA-256 of its token), never by its token. */
 export const sessionForm = z.object({
-	session: z.string().regex(/^[0-9a-f]{12,64}$/, 'Unknown session.')
+	session: z.string().regex(new RegExp(`^[0-9a-f]{${SESSION_KEY_LENGTH}}$`), 'Unknown session.')
 });
 
 export function fieldErrors(error: z.ZodError): Record<string, string> {
