@@ -283,4 +283,42 @@ describe.each(BACKENDS)('who may watch what, on %s', (backend) => {
 		await until(() => !worker.connected, 2000);
 		expect((await connectError(workerSocket(h.url))).message).toBe('unauthorized');
 	});
+	// Last: it adds a site and a line to the shared plant.
+	it('drops a site-scoped viewer from the alarms room when the plant grows past its site', async () => {
+		const user = await userWithSession(h.t.database, 'shift-lead');
+		const [{ site_id: siteId }] = await h.t.database.query<{ site_id: number }>(
+			'SELECT site_id FROM line WHERE id = $1',
+			[line1]
+		);
+		await updateUserAccess(
+			h.t.database,
+			SYSTEM_ACTOR,
+			user.userId,
+			{
+				fullName: 'Test shift-lead',
+				email: null,
+				canSign: false,
+				grants: [{ role: 'shift-lead', siteId }]
+			},
+			'scoped to the test site'
+		);
+		const socket = viewerSocket(h.url, { cookie: user.cookie });
+		await connected(socket);
+		expect((await subscribeRoom(socket, { kind: 'alarms' })).ok).toBe(true);
+
+		await h.t.database.query(`INSERT INTO site (code, name) VALUES ('OTHER', 'Other site')`);
+		await h.t.database.query(
+			`INSERT INTO line (site_id, code, name) SELECT id, 'O1', 'Other line' FROM site WHERE code = 'OTHER'`
+		);
+		await h.hub.publishConfig();
+		await until(() => !socket.connected, 2000);
+
+		const again = viewerSocket(h.url, { cookie: user.cookie });
+		await connected(again);
+		expect(await subscribeRoom(again, { kind: 'alarms' })).toMatchObject({
+			ok: false,
+			error: 'forbidden'
+		});
+		expect((await subscribeRoom(again, { kind: 'line', id: line1 })).ok).toBe(true);
+	});
 });

@@ -504,7 +504,8 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 	 * one only through the database. Every sessionCheckMs the open sockets' principals are read
 	 * again in at most three queries (never renewing a session: watching is not activity).
 	 * - session ended or expired, user disabled, screen revoked → disconnected;
-	 * - access narrowed so that a room the socket is in is no longer allowed → disconnected:
+	 * - access narrowed (or the plant widened) so that a room the socket is in is no longer
+	 *   allowed → disconnected:
 	 *   its client reconnects, re-subscribes, and hears 'forbidden' for that room;
 	 * - otherwise the fresh grants replace the old ones (a wider grant works at once).
 	 */
@@ -587,11 +588,13 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 				dropSocket(socket, data.sessionId ? 'session ended or expired' : 'screen revoked');
 				continue;
 			}
-			if (sameAccess(before, fresh)) continue;
+			// Rooms are checked even when the grants are unchanged: the plant changes too (a new
+			// line makes the plant-wide alarms room wider than a site-scoped viewer's grants).
 			if (!can(fresh, 'live:view') || !keepsRooms(socket, fresh)) {
 				dropSocket(socket, 'access narrowed');
 				continue;
 			}
+			if (sameAccess(before, fresh)) continue;
 			(socket.data as LiveSocketData).principal = fresh;
 			log.info(
 				{ socket: socket.id },
