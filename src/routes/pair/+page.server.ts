@@ -4,9 +4,9 @@
  * line. Wrong codes get one clear message and count against the address (login_attempt rows,
  * outcome `bad-pairing-code`), like failed sign-ins.
  */
-import { error, fail, redirect } from '@sveltejs/kit';
+import { fail, redirect } from '@sveltejs/kit';
 import { asc, inArray } from 'drizzle-orm';
-import { getApp } from '$lib/server/app';
+import { runningApp as app } from '$lib/server/running-app';
 import { DEVICE_COOKIE, writeCookie } from '$lib/server/auth/cookies';
 import { pairDevice } from '$lib/server/auth/devices';
 import { line } from '$lib/server/db/schema';
@@ -15,12 +15,6 @@ import { pairForm } from './schema';
 
 /** A paired screen keeps its cookie for ten years; only revocation ends it. */
 const DEVICE_COOKIE_MS = 10 * 365 * 24 * 3600_000;
-
-function app() {
-	const running = getApp();
-	if (!running) error(503, 'The server is starting; try again in a moment.');
-	return running;
-}
 
 export const load: PageServerLoad = async ({ locals }) => {
 	const p = locals.principal;

@@ -1,6 +1,5 @@
 /** The global audit trail: search by user, record, action, time and reason; export as CSV. */
-import { error } from '@sveltejs/kit';
-import { getApp } from '$lib/server/app';
+import { runningApp } from '$lib/server/running-app';
 import { AUDIT_ACTIONS } from '$lib/server/audit/append';
 import { AUDIT_ENTITY_TYPES, searchAudit } from '$lib/server/audit/query';
 import { requireUserWith } from '$lib/server/auth/guard';
@@ -9,8 +8,7 @@ import { readFilter } from './filter';
 
 export const load: PageServerLoad = async (event) => {
 	requireUserWith(event, 'audit:view');
-	const app = getApp();
-	if (!app) error(503, 'The server is starting; try again in a moment.');
+	const app = runningApp();
 	const read = readFilter(event.url);
 	const choices = { entityTypes: [...AUDIT_ENTITY_TYPES], actions: [...AUDIT_ACTIONS] };
 	if (!read.ok) return { ...choices, problem: read.message, events: [], nextBefore: null };

@@ -3,16 +3,15 @@
  * once before their first signature. The acknowledgement sets app_user.esign_policy_ack_at and
  * is audited; signRecord refuses signers without it.
  */
-import { error, fail, redirect } from '@sveltejs/kit';
-import { getApp } from '$lib/server/app';
+import { fail, redirect } from '@sveltejs/kit';
+import { runningApp } from '$lib/server/running-app';
 import { requireUser } from '$lib/server/auth/guard';
 import { acknowledgeEsignPolicy, signingStatus } from '$lib/server/records/signatures';
 import type { Actions, PageServerLoad } from './$types';
 import { acknowledgeForm, safeNext } from './schema';
 
 function database() {
-	const app = getApp();
-	if (!app) error(503, 'The server is starting; try again in a moment.');
+	const app = runningApp();
 	return app.database;
 }
 

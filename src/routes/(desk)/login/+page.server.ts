@@ -2,8 +2,8 @@
  * Sign-in. The decisions (throttle, lockout, equal answers for unknown users and wrong
  * passwords) live in $lib/server/auth/login.ts; this route only translates them.
  */
-import { error, fail, redirect } from '@sveltejs/kit';
-import { getApp } from '$lib/server/app';
+import { fail, redirect } from '@sveltejs/kit';
+import { runningApp } from '$lib/server/running-app';
 import { SESSION_COOKIE, writeCookie } from '$lib/server/auth/cookies';
 import { attemptLogin, safeNext } from '$lib/server/auth/login';
 import type { Actions, PageServerLoad } from './$types';
@@ -28,8 +28,7 @@ export const load: PageServerLoad = ({ locals, url }) => {
 
 export const actions: Actions = {
 	default: async (event) => {
-		const app = getApp();
-		if (!app) error(503, 'The server is starting; try again in a moment.');
+		const app = runningApp();
 		const form = await event.request.formData();
 		const text = (name: string) => {
 			const v = form.get(name);

@@ -3,8 +3,8 @@
  * 15 minutes), give a pending screen a new code, revoke a screen. Every action checks
  * `devices:manage` and is audited by the service.
  */
-import { error, fail } from '@sveltejs/kit';
-import { getApp } from '$lib/server/app';
+import { fail } from '@sveltejs/kit';
+import { runningApp as app } from '$lib/server/running-app';
 import {
 	DeviceInputError,
 	listDevices,
@@ -16,12 +16,6 @@ import { requireUserWith } from '$lib/server/auth/guard';
 import { listScopes } from '$lib/server/auth/users';
 import type { Actions, PageServerLoad } from './$types';
 import { fieldErrors, registerForm, reissueForm, revokeForm } from './schema';
-
-function app() {
-	const running = getApp();
-	if (!running) error(503, 'The server is starting; try again in a moment.');
-	return running;
-}
 
 export const load: PageServerLoad = async (event) => {
 	requireUserWith(event, 'devices:manage');

@@ -2,20 +2,14 @@
  * Security alerts for administrators: locked accounts and throttled addresses. Acknowledging
  * records who looked at it; unlocking an account is done on the user's page (audited there).
  */
-import { error, fail } from '@sveltejs/kit';
+import { fail } from '@sveltejs/kit';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
-import { getApp } from '$lib/server/app';
+import { runningApp as app } from '$lib/server/running-app';
 import { appendAudit } from '$lib/server/audit/append';
 import { requireUserWith } from '$lib/server/auth/guard';
 import { appUser, securityAlert } from '$lib/server/db/schema';
 import type { Actions, PageServerLoad } from './$types';
-
-function app() {
-	const running = getApp();
-	if (!running) error(503, 'The server is starting; try again in a moment.');
-	return running;
-}
 
 const ackForm = z.object({ id: z.coerce.number().int().positive() });
 

@@ -3,18 +3,12 @@
  * A new user gets no password: the administrator receives a one-time code and link to hand
  * over, shown once, so the administrator never knows or chooses the user's password.
  */
-import { error, fail } from '@sveltejs/kit';
-import { getApp } from '$lib/server/app';
+import { fail } from '@sveltejs/kit';
+import { runningApp as app } from '$lib/server/running-app';
 import { requireUserWith } from '$lib/server/auth/guard';
 import { createUserWithCode, listScopes, listUsers, UserInputError } from '$lib/server/auth/users';
 import type { Actions, PageServerLoad } from './$types';
 import { createForm, fieldErrors, formInput } from './schema';
-
-function app() {
-	const running = getApp();
-	if (!running) error(503, 'The server is starting; try again in a moment.');
-	return running;
-}
 
 export const load: PageServerLoad = async (event) => {
 	requireUserWith(event, 'users:manage');

@@ -4,7 +4,7 @@
  */
 import { error } from '@sveltejs/kit';
 import { stringify } from 'csv-stringify/sync';
-import { getApp } from '$lib/server/app';
+import { runningApp } from '$lib/server/running-app';
 import { CSV_COLUMNS, csvRow, streamAudit } from '$lib/server/audit/query';
 import { requireApiPermission } from '$lib/server/auth/guard';
 import { readFilter } from '../filter';
@@ -12,8 +12,7 @@ import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async (event) => {
 	requireApiPermission(event, 'audit:view');
-	const app = getApp();
-	if (!app) error(503, 'The server is starting; try again in a moment.');
+	const app = runningApp();
 	const read = readFilter(event.url);
 	if (!read.ok) error(400, read.message);
 	const { filter } = read;

@@ -7,7 +7,7 @@
  * policy acknowledgement and re-authentication).
  */
 import { error, fail } from '@sveltejs/kit';
-import { getApp } from '$lib/server/app';
+import { runningApp as app } from '$lib/server/running-app';
 import { requirePermission, requireUserWith } from '$lib/server/auth/guard';
 import type { Scope } from '$lib/server/auth/policy';
 import type { Database } from '$lib/server/db';
@@ -32,12 +32,6 @@ import {
 import { recordAuditTrail } from '$lib/server/audit/query';
 import type { Actions, PageServerLoad } from './$types';
 import { editForm, fieldErrors, limitsForm, pageParams, signForm } from './schema';
-
-function app() {
-	const running = getApp();
-	if (!running) error(503, 'The server is starting; try again in a moment.');
-	return running;
-}
 
 /** The characteristic behind the URL, or 404; never reveals more than "not found". */
 async function characteristicOf(

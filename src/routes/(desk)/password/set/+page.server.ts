@@ -3,18 +3,12 @@
  * Wrong, used and expired codes get one message and count as failed attempts from the
  * address, in the same login_attempt table the sign-in page throttles with.
  */
-import { error, fail, redirect } from '@sveltejs/kit';
-import { getApp } from '$lib/server/app';
+import { fail, redirect } from '@sveltejs/kit';
+import { runningApp as app } from '$lib/server/running-app';
 import { MIN_PASSWORD_LENGTH } from '$lib/server/auth/passwords';
 import { redeemPasswordCode } from '$lib/server/auth/users';
 import type { Actions, PageServerLoad } from './$types';
 import { fieldErrors, setForm } from './schema';
-
-function app() {
-	const running = getApp();
-	if (!running) error(503, 'The server is starting; try again in a moment.');
-	return running;
-}
 
 export const load: PageServerLoad = ({ url }) => {
 	// The code from the link is only pre-filled: it is checked (and counted) on submit.

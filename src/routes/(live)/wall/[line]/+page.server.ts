@@ -1,6 +1,6 @@
 import { error } from '@sveltejs/kit';
 import { eq } from 'drizzle-orm';
-import { getApp } from '$lib/server/app';
+import { runningApp } from '$lib/server/running-app';
 import { requirePermission } from '$lib/server/auth/guard';
 import { line } from '$lib/server/db/schema';
 import type { PageServerLoad } from './$types';
@@ -11,8 +11,7 @@ import type { PageServerLoad } from './$types';
  */
 export const load: PageServerLoad = async (event) => {
 	requirePermission(event, 'live:view');
-	const app = getApp();
-	if (!app) error(503, 'The server is starting; try again in a moment.');
+	const app = runningApp();
 	// Like the page, the URL names the line by code (stable across databases) or by id.
 	const key = event.params.line;
 	const [row] = await app.database.db

@@ -6,7 +6,7 @@
  */
 import { error, fail, type RequestEvent } from '@sveltejs/kit';
 import type { Actor } from '$lib/server/audit/append';
-import { getApp } from '$lib/server/app';
+import { runningApp as app } from '$lib/server/running-app';
 import { requireUserWith } from '$lib/server/auth/guard';
 import {
 	disableUser,
@@ -21,12 +21,6 @@ import {
 import type { Database } from '$lib/server/db';
 import type { Actions, PageServerLoad } from './$types';
 import { accessForm, fieldErrors, formInput, reasonForm, userParams } from '../schema';
-
-function app() {
-	const running = getApp();
-	if (!running) error(503, 'The server is starting; try again in a moment.');
-	return running;
-}
 
 function userIdOf(params: Record<string, string>): number {
 	const parsed = userParams.safeParse(params);
