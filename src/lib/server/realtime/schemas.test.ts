@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
 	ingestBatchEnvelopeSchema,
+	isWellFormedSample,
 	roomRefSchema,
 	sampleRejectReason,
+	sampleTupleSchema,
+	validateSamples,
 	type SampleWindow
 } from './schemas';
 
@@ -50,6 +53,82 @@ describe('sampleRejectReason', () => {
 		expect(sampleRejectReason([2, NOW, 1, 1, 0], window)).toBe('unknown_characteristic');
 		expect(sampleRejectReason([1, NOW + 60_001, 1, 1, 0], window)).toBe('future_timestamp');
 		expect(sampleRejectReason([1, NOW - 7 * 24 * 3600_000 - 1, 1, 1, 0], window)).toBe('too_old');
+	});
+});
+
+describe('isWellFormedSample (the fast path before zod)', () => {
+	const good: unknown[] = [1, NOW, 1, 12.5, 0];
+	/** Candidates at every tuple position: bounds, just past them, and wrong types. */
+	const candidates: unknown[] = [
+		0,
+		-0,
+		1,
+		-1,
+		1.5,
+		2_147_483_647,
+		2_147_483_648,
+		8_640_000_000_000_000,
+		8_640_000_000_000_001,
+		Number.MAX_SAFE_INTEGER,
+		Number.MAX_SAFE_INTEGER + 1,
+		32_767,
+		32_768,
+		NaN,
+		Infinity,
+		-Infinity,
+		null,
+		undefined,
+		'1',
+		true,
+		[1],
+		{ valueOf: () => 1 }
+	];
+
+	it('accepts exactly what the zod tuple schema accepts at every position', () => {
+		for (let position = 0; position < 5; position++) {
+			for (const candidate of candidates) {
+				const raw = [...good];
+				raw[position] = candidate;
+				expect(isWellFormedSample(raw), `position ${position}: ${String(candidate)}`).toBe(
+					sampleTupleSchema.safeParse(raw).success
+				);
+			}
+		}
+	});
+
+	it('refuses what is not a five-element array, as zod does', () => {
+		const shapes: unknown[] = [
+			null,
+			'x',
+			{ 0: 1, 1: NOW, 2: 1, 3: 1, 4: 0, length: 5 },
+			[1, NOW, 1, 1],
+			[1, NOW, 1, 1, 0, 0],
+			// A hole reads as undefined.
+			Object.assign(new Array(5), { 0: 1, 1: NOW, 3: 1, 4: 0 })
+		];
+		for (const raw of shapes) {
+			expect(isWellFormedSample(raw)).toBe(false);
+			expect(sampleTupleSchema.safeParse(raw).success).toBe(false);
+		}
+	});
+
+	it('gives the same reasons through validateSamples as one sample at a time', () => {
+		const raws: unknown[] = [
+			[1, NOW, 1, 12.5, 0],
+			[1, NOW, 2, null, 0],
+			[1.5, NOW, 3, 1, 0],
+			[2, NOW, 4, 1, 0],
+			[1, NOW + 60_001, 5, 1, 0],
+			[1, NOW, 6, -0, 32_767]
+		];
+		const { valid, rejected } = validateSamples(raws, window);
+		expect(valid).toEqual([raws[0], raws[5]]);
+		expect(rejected).toEqual([
+			{ index: 1, reason: 'not_finite' },
+			{ index: 2, reason: 'malformed' },
+			{ index: 3, reason: 'unknown_characteristic' },
+			{ index: 4, reason: 'future_timestamp' }
+		]);
 	});
 });
 
