@@ -65,4 +65,32 @@ test.describe('signing in', () => {
 		).toBeVisible();
 		await admin.close();
 	});
+
+	test('lists the open sessions on the account page and signs the others out', async ({
+		browser
+	}, testInfo) => {
+		const elsewhere = await browser.newContext();
+		const other = await elsewhere.newPage();
+		await login(other, 'lead', DEMO_PASSWORD, '/account');
+
+		const here = await browser.newPage();
+		await login(here, 'lead', DEMO_PASSWORD, '/account');
+		await expect(here.getByRole('heading', { name: 'Open sessions' })).toBeVisible();
+		const rows = here.getByRole('table').getByRole('row');
+		// Header + at least the two sessions just opened.
+		expect(await rows.count()).toBeGreaterThanOrEqual(3);
+		await expect(here.getByRole('button', { name: 'Sign out here' })).toHaveCount(1);
+		await here.screenshot({ path: testInfo.outputPath('account.png') });
+
+		await here.getByRole('button', { name: 'Sign out all other sessions' }).click();
+		await expect(here.getByRole('status')).toContainText('other session(s) signed out');
+		await expect(rows).toHaveCount(2);
+
+		// The other browser's session is over: its next page asks to sign in again.
+		await other.goto('/account');
+		await expect(other).toHaveURL(/\/login\?next=%2Faccount$/);
+		await other.screenshot({ path: testInfo.outputPath('login.png') });
+		await elsewhere.close();
+		await here.close();
+	});
 });
