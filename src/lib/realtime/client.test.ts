@@ -4,7 +4,7 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Server, type Socket } from 'socket.io';
 import type {
 	Ack,
@@ -197,4 +197,69 @@ describe('LiveClient connection', () => {
 		await waitFor(() => restarted.subscribes === 1 && room.view.synced);
 		expect(room.view.characteristics[0].status).not.toBe('offline');
 	}, 30_000);
+});
+
+/** A hub whose handshake refuses with `code` (after letting the first `allow` through). */
+async function startRefusingHub(
+	code: 'unauthorized' | 'forbidden',
+	allow = 0
+): Promise<{ url: string; handshakes: () => number; kick(): void; close(): Promise<void> }> {
+	const http: HttpServer = createServer();
+	const io = new Server<LiveClientToServer, LiveServerToClient>(http);
+	let handshakes = 0;
+	io.use((_socket, next) => {
+		handshakes++;
+		if (handshakes <= allow) {
+			next();
+			return;
+		}
+		const error = new Error(code) as Error & { data?: unknown };
+		error.data = { code };
+		next(error);
+	});
+	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+	return {
+		url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+		handshakes: () => handshakes,
+		kick: () => io.disconnectSockets(true),
+		close: () => new Promise<void>((resolve) => io.close(() => resolve()))
+	};
+}
+
+describe('LiveClient refused by the hub', () => {
+	it.each(['unauthorized', 'forbidden'] as const)(
+		'says signed-out and stops retrying when the handshake is refused as %s',
+		async (code) => {
+			const hub = await startRefusingHub(code);
+			cleanups.push(() => hub.close());
+			const client = new LiveClient();
+			cleanups.push(() => client.close());
+			vi.useFakeTimers({ shouldAdvanceTime: true });
+			cleanups.push(() => vi.useRealTimers());
+			client.connect(hub.url);
+			await waitFor(() => client.connection === 'signed-out');
+			// Past every retry delay the client has (reconnection ≤ 5 s, refused handshakes 15 s).
+			await vi.advanceTimersByTimeAsync(60_000);
+			await new Promise((resolve) => setTimeout(resolve, 200));
+			expect(hub.handshakes()).toBe(1);
+			expect(client.connection).toBe('signed-out');
+		},
+		10_000
+	);
+
+	it('asks once after the hub hangs up (a session ended), then stays signed-out', async () => {
+		const hub = await startRefusingHub('unauthorized', 1);
+		cleanups.push(() => hub.close());
+		const client = new LiveClient();
+		cleanups.push(() => client.close());
+		vi.useFakeTimers({ shouldAdvanceTime: true });
+		cleanups.push(() => vi.useRealTimers());
+		client.connect(hub.url);
+		await waitFor(() => client.connection === 'live');
+		hub.kick();
+		await waitFor(() => client.connection === 'signed-out');
+		await vi.advanceTimersByTimeAsync(60_000);
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		expect(hub.handshakes()).toBe(2);
+	}, 10_000);
 });
