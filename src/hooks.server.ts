@@ -9,6 +9,7 @@
  *   app closes: PGlite keeps the event loop alive otherwise (STACK.md pitfall 2).
  */
 import { error, type Handle } from '@sveltejs/kit';
+import { eq } from 'drizzle-orm';
 import { sequence } from '@sveltejs/kit/hooks';
 import { getApp } from '$lib/server/app';
 import { registerAppEntry } from '$lib/server/app-entry';
@@ -20,7 +21,9 @@ import {
 	writeCookie
 } from '$lib/server/auth/cookies';
 import { touchDevice, validateDeviceToken } from '$lib/server/auth/devices';
+import { passwordExpired } from '$lib/server/auth/login';
 import { ANONYMOUS } from '$lib/server/auth/policy';
+import { appUser } from '$lib/server/db/schema';
 import { validateSessionToken } from '$lib/server/auth/sessions';
 
 registerAppEntry();
@@ -41,6 +44,9 @@ if (!holder[LISTENING]) {
 	});
 }
 
+/** What a user whose password has expired may still open. */
+const PASSWORD_EXPIRED_ALLOWED = ['/account', '/logout', '/login', '/_app/', '/api/health'];
+
 /** Who is asking: a user session, else a paired wall-screen device, else anonymous. */
 const authenticate: Handle = async ({ event, resolve }) => {
 	event.locals.principal = ANONYMOUS;
@@ -56,6 +62,20 @@ const authenticate: Handle = async ({ event, resolve }) => {
 			event.locals.session = valid.session;
 			if (valid.renewed) {
 				writeCookie(event.cookies, SESSION_COOKIE, sessionToken, secure, valid.session.expiresAt);
+			}
+			// An expired password (TRACEWALL_PASSWORD_MAX_AGE_DAYS) leaves only the account page
+			// (to change it) and sign-out reachable.
+			if (
+				app.auth.passwordMaxAgeDays > 0 &&
+				!PASSWORD_EXPIRED_ALLOWED.some((p) => event.url.pathname.startsWith(p))
+			) {
+				const [row] = await app.database.db
+					.select({ changedAt: appUser.passwordChangedAt })
+					.from(appUser)
+					.where(eq(appUser.id, valid.principal.userId));
+				if (passwordExpired(row?.changedAt ?? null, app.auth.passwordMaxAgeDays)) {
+					return new Response(null, { status: 303, headers: { location: '/account?expired=1' } });
+				}
 			}
 			return resolve(event);
 		}
