@@ -12,6 +12,9 @@ export default defineConfig({
 				test: {
 					name: 'unit',
 					environment: 'node',
+					// Property and simulation tests are CPU-bound: on a loaded two-core CI machine
+					// they can outlast the 5 s default without anything being wrong.
+					testTimeout: 30_000,
 					include: [
 						'src/**/*.{test,spec}.{js,ts}',
 						'workers/**/*.{test,spec}.ts',
