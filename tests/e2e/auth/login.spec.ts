@@ -33,6 +33,9 @@ test.describe('signing in', () => {
 			await page.getByLabel('Password', { exact: true }).fill(password);
 			await page.getByRole('button', { name: 'Sign in' }).click();
 			await expect(page.getByRole('alert')).toHaveText('Incorrect username or password.');
+			// The username stays for the next try; the refused password does not.
+			await expect(page.getByLabel('Username')).toHaveValue(username);
+			await expect(page.getByLabel('Password', { exact: true })).toHaveValue('');
 		}
 	});
 

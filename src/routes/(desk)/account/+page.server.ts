@@ -19,6 +19,7 @@ import { listUserSessions } from '$lib/server/auth/sessions';
 import { appUser } from '$lib/server/db/schema';
 import type { Actions, PageServerLoad } from './$types';
 import { fieldErrors, passwordForm, sessionForm } from './schema';
+import { describeUserAgent } from './user-agent';
 
 export const load: PageServerLoad = async (event) => {
 	const user = requireUser(event);
@@ -41,6 +42,12 @@ export const load: PageServerLoad = async (event) => {
 			canSign: row?.canSign ?? false,
 			esignPolicyAcknowledged: row?.esignPolicyAckAt !== null,
 			passwordChangedAt: row?.passwordChangedAt?.toISOString() ?? null,
+			passwordExpiresAt:
+				auth.passwordMaxAgeDays > 0 && row?.passwordChangedAt
+					? new Date(
+							row.passwordChangedAt.getTime() + auth.passwordMaxAgeDays * 86_400_000
+						).toISOString()
+					: null,
 			grants: user.grants.map((g) => ({
 				role: ROLE_LABEL[g.role],
 				scope:
@@ -59,7 +66,8 @@ export const load: PageServerLoad = async (event) => {
 			createdAt: s.createdAt.toISOString(),
 			lastSeenAt: s.lastSeenAt.toISOString(),
 			ip: s.ip,
-			userAgent: s.userAgent
+			userAgent: s.userAgent,
+			browser: describeUserAgent(s.userAgent)
 		}))
 	};
 };
