@@ -39,6 +39,16 @@ export interface PreviousValues {
 	set(characteristicId: number, value: number): void;
 }
 
+const bySampleKey = (a: SampleTuple, b: SampleTuple) => a[1] - b[1] || a[2] - b[2];
+
+/** Whether `samples` are in sample-key order (ts, seq) already: the usual case. */
+function inKeyOrder(samples: readonly SampleTuple[]): boolean {
+	for (let i = 1; i < samples.length; i++) {
+		if (bySampleKey(samples[i - 1], samples[i]) > 0) return false;
+	}
+	return true;
+}
+
 export function livePointsOfBatch(
 	accepted: readonly SampleTuple[],
 	subgroups: readonly IngestSubgroup[],
@@ -46,27 +56,47 @@ export function livePointsOfBatch(
 	previous: PreviousValues
 ): Map<number, LivePoint[]> {
 	const out = new Map<number, LivePoint[]>();
+	// Group by characteristic in one pass, then order each group by sample key only when it is
+	// not in order already (a worker's batch usually is, per characteristic): sorting the whole
+	// batch by (id, ts, seq) cost more than the rest of this function at 10,000 samples/s.
+	const groups = new Map<number, SampleTuple[]>();
+	for (const sample of accepted) {
+		const group = groups.get(sample[0]);
+		if (group) group.push(sample);
+		else groups.set(sample[0], [sample]);
+	}
+	// Closing samples of subgroups accepted in this batch, as "id:ts".
+	const acceptedAt = new Set<string>();
+	for (const id of [...groups.keys()].sort((a, b) => a - b)) {
+		const config = configOf(id);
+		if (!config) continue;
+		const group = groups.get(id) as SampleTuple[];
+		if (plotsSubgroups(config)) {
+			for (const sample of group) acceptedAt.add(`${id}:${sample[1]}`);
+			continue;
+		}
+		if (!inKeyOrder(group)) group.sort(bySampleKey);
+		const points = new Array<LivePoint>(group.length);
+		let before = previous.get(id);
+		for (let i = 0; i < group.length; i++) {
+			const sample = group[i];
+			const ts = sample[1];
+			const seq = sample[2];
+			const value = sample[3];
+			const flags = sample[4];
+			const suspect = (flags & SAMPLE_FLAGS.SUSPECT) !== 0;
+			const dispersion = suspect || before === undefined ? null : Math.abs(value - before);
+			if (!suspect) before = value;
+			points[i] = { ts, seq, value, dispersion, flags };
+		}
+		if (before !== undefined) previous.set(id, before);
+		out.set(id, points);
+	}
 	const push = (id: number, point: LivePoint) => {
 		let list = out.get(id);
 		if (!list) out.set(id, (list = []));
 		list.push(point);
 	};
-	// Closing samples of subgroups accepted in this batch, as "id:ts".
-	const acceptedAt = new Set<string>();
-	const ordered = [...accepted].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
-	for (const [id, ts, seq, value, flags] of ordered) {
-		const config = configOf(id);
-		if (!config) continue;
-		if (plotsSubgroups(config)) {
-			acceptedAt.add(`${id}:${ts}`);
-			continue;
-		}
-		const suspect = (flags & SAMPLE_FLAGS.SUSPECT) !== 0;
-		const before = previous.get(id);
-		const dispersion = suspect || before === undefined ? null : Math.abs(value - before);
-		if (!suspect) previous.set(id, value);
-		push(id, { ts, seq, value, dispersion, flags });
-	}
 	const orderedSubgroups = [...subgroups].sort(
 		(a, b) => a.characteristicId - b.characteristicId || a.ts - b.ts
 	);
