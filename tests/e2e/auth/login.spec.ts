@@ -60,12 +60,17 @@ test.describe('signing in', () => {
 
 		const admin = await browser.newPage();
 		await login(admin, 'admin', DEMO_PASSWORD, '/admin/security');
-		await expect(
-			admin
-				.getByTestId('security-alert')
-				.filter({ hasText: 'Account locked' })
-				.filter({ hasText: 'manager' })
-		).toBeVisible();
+		const alert = admin
+			.getByTestId('security-alert')
+			.filter({ hasText: 'Account locked' })
+			.filter({ hasText: 'manager' });
+		await expect(alert).toBeVisible();
+		// Acknowledging records that someone looked; it stays listed, no longer open.
+		await alert.getByRole('button', { name: 'Acknowledge' }).click();
+		await expect(alert).toContainText('acknowledged');
+		await expect(alert.getByRole('button', { name: 'Acknowledge' })).toHaveCount(0);
+		await admin.reload();
+		await expect(alert).toContainText('acknowledged');
 		await admin.close();
 	});
 
