@@ -4,7 +4,7 @@ import { SYSTEM_ACTOR } from '$lib/server/audit/append';
 import { revokeDevice } from '$lib/server/auth/devices';
 import { endSession } from '$lib/server/auth/sessions';
 import { updateUserAccess } from '$lib/server/auth/users';
-import { revokeWorker } from '$lib/server/plant/workers';
+import { registerWorkerToken, revokeWorker } from '$lib/server/plant/workers';
 import { BACKENDS } from '../factories/db';
 import { pairedDevice, revokeDeviceRow, userWithSession } from '../factories/auth';
 import {
@@ -283,6 +283,17 @@ describe.each(BACKENDS)('who may watch what, on %s', (backend) => {
 		await until(() => !worker.connected, 2000);
 		expect((await connectError(workerSocket(h.url))).message).toBe('unauthorized');
 	});
+	it('disconnects a worker revoked where no event reaches this hub', async () => {
+		const other = 'test-worker-oob';
+		const token = 'oob-worker-token-0123456789abcdef';
+		await registerWorkerToken(h.t.database, other, token);
+		const worker = workerSocket(h.url, token);
+		await connected(worker);
+		await h.t.database.query(`UPDATE worker SET revoked_at = now() WHERE name = $1`, [other]);
+		await until(() => !worker.connected, 2000);
+		expect((await connectError(workerSocket(h.url, token))).message).toBe('unauthorized');
+	});
+
 	// Last: it adds a site and a line to the shared plant.
 	it('drops a site-scoped viewer from the alarms room when the plant grows past its site', async () => {
 		const user = await userWithSession(h.t.database, 'shift-lead');

@@ -235,7 +235,9 @@ describe('LiveClient refused by the hub', () => {
 			const client = new LiveClient();
 			cleanups.push(() => client.close());
 			vi.useFakeTimers({ shouldAdvanceTime: true });
-			cleanups.push(() => vi.useRealTimers());
+			cleanups.push(() => {
+				vi.useRealTimers();
+			});
 			client.connect(hub.url);
 			await waitFor(() => client.connection === 'signed-out');
 			// Past every retry delay the client has (reconnection ≤ 5 s, refused handshakes 15 s).
@@ -253,7 +255,9 @@ describe('LiveClient refused by the hub', () => {
 		const client = new LiveClient();
 		cleanups.push(() => client.close());
 		vi.useFakeTimers({ shouldAdvanceTime: true });
-		cleanups.push(() => vi.useRealTimers());
+		cleanups.push(() => {
+			vi.useRealTimers();
+		});
 		client.connect(hub.url);
 		await waitFor(() => client.connection === 'live');
 		hub.kick();

@@ -90,8 +90,9 @@ export interface HubOptions {
 	/** How often quiet alarms are looked for. */
 	alarmSweepMs: number;
 	/**
-	 * How often open user sockets are checked against their sessions (idle or absolute expiry
-	 * reached without an explicit sign-out). Ended sessions disconnect at once via authEvents.
+	 * How often open sockets are checked against the database: user sessions (idle or absolute
+	 * expiry reached without a sign-out), grants, screens and workers (revoked where no event
+	 * reaches this node). Sign-outs and revocations in this process disconnect at once.
 	 */
 	sessionCheckMs: number;
 }
@@ -493,7 +494,9 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 			);
 		} else if (event.kind === 'worker-revoked') {
 			for (const socket of ingest.sockets.values()) {
-				if (socket.data.worker?.id === event.workerId) socket.disconnect(true);
+				if (socket.data.worker.id !== event.workerId) continue;
+				log.warn({ worker: socket.data.worker.name }, 'worker disconnected: its token was revoked');
+				socket.disconnect(true);
 			}
 		}
 	});
@@ -603,6 +606,24 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 		}
 	}
 
+	/** Workers revoked where no event reaches this hub (a script, another hub node). */
+	async function refreshWorkers(): Promise<void> {
+		const ids = new Set<number>();
+		for (const socket of ingest.sockets.values()) ids.add(socket.data.worker.id);
+		if (ids.size === 0) return;
+		const rows = await database.query<{ id: number }>(
+			'SELECT id FROM worker WHERE id = ANY($1::int[]) AND revoked_at IS NULL',
+			[[...ids]]
+		);
+		const alive = new Set(rows.map((r) => r.id));
+		for (const socket of ingest.sockets.values()) {
+			const { id, name } = socket.data.worker;
+			if (!ids.has(id) || alive.has(id)) continue;
+			log.warn({ worker: name }, 'worker disconnected: its token was revoked');
+			socket.disconnect(true);
+		}
+	}
+
 	/** Whether `principal` may still watch every room `socket` is in. */
 	function keepsRooms(socket: LiveSocket, principal: Principal): boolean {
 		for (const room of socket.rooms) {
@@ -623,7 +644,7 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 	const sessionTimer = setInterval(() => {
 		if (checking) return;
 		checking = true;
-		refreshAccess()
+		Promise.all([refreshAccess(), refreshWorkers()])
 			.catch((error: unknown) => log.error({ err: error }, 'checking socket access failed'))
 			.finally(() => {
 				checking = false;
