@@ -71,17 +71,23 @@ export function codeIn(data: string | undefined): string {
 }
 
 /**
- * A wall screen paired for every line: the administrator registers it, the "TV" pairs it.
- * Returns the device cookie (`tw_device=…`).
+ * A wall screen paired for every line (or those `pick` keeps, in the plant's order): the
+ * administrator registers it, the "TV" pairs it. Returns the device cookie (`tw_device=…`).
  */
-export async function pairScreen(baseURL: string, name: string): Promise<string> {
+export async function pairScreen(
+	baseURL: string,
+	name: string,
+	pick: (lineIds: string[]) => string[] = (ids) => ids
+): Promise<string> {
 	const adminCookie = await signIn(baseURL, 'admin', DEMO_PASSWORD);
 	const admin = await request.newContext({ baseURL, extraHTTPHeaders: { cookie: adminCookie } });
 	try {
 		const page = await (await admin.get('/admin/devices')).text();
-		const lineIds = [...page.matchAll(/<input[^>]*name="line"[^>]*>/g)]
-			.map((m) => /value="(\d+)"/.exec(m[0])?.[1])
-			.filter((id): id is string => id !== undefined);
+		const lineIds = pick(
+			[...page.matchAll(/<input[^>]*name="line"[^>]*>/g)]
+				.map((m) => /value="(\d+)"/.exec(m[0])?.[1])
+				.filter((id): id is string => id !== undefined)
+		);
 		if (lineIds.length === 0) throw new Error('the device form offers no line');
 		const registered = await action(admin, baseURL, '/admin/devices?/register', {
 			name,
