@@ -18,6 +18,10 @@ test.describe('signing in', () => {
 		await login(page, 'qa', DEMO_PASSWORD, '/account');
 		await expect(page.getByRole('heading', { level: 1 })).toHaveText('Rita Reviewer');
 		await expect(page.getByRole('row').filter({ hasText: '127.0.0.1' }).first()).toBeVisible();
+		// A link or an image cannot sign anyone out: GET /logout changes nothing.
+		await page.goto('/logout');
+		await page.goto('/account');
+		await expect(page.getByRole('heading', { level: 1 })).toHaveText('Rita Reviewer');
 		await logout(page);
 		await page.goto('/account');
 		await expect(page).toHaveURL(/\/login\?next=%2Faccount$/);

@@ -9,7 +9,10 @@
  *    throttled and raises an alert, but cannot lock the administrators out; inside the plant,
  *    N consecutive failures lock the account as Part 11 procedures expect.
  * 2. Unknown user, disabled user and wrong password give the same answer and cost the same
- *    time (a dummy Argon2 verification for unknown users): no username enumeration.
+ *    time (a dummy Argon2 verification for unknown users): no username enumeration. From
+ *    outside the trusted networks every failure writes one row, so the answers match to the
+ *    database write too; inside, a known user's failure also bumps the lockout counter (one
+ *    transaction more), a difference only someone on the plant network could measure.
  * 3. A locked account is reported as locked only to someone who knows its password; a wrong
  *    password on a locked account gets the ordinary answer. Legitimate users learn why they
  *    cannot get in; guessers learn nothing.
