@@ -106,6 +106,11 @@ interface LatencyOutcome {
 	deltasPerClientPerSecond: number;
 	gaps: number;
 	hubCpu: number;
+	/** Hub CPU split: user and kernel (system) time, each as a fraction of one core. */
+	hubUserCpu: number;
+	hubSystemCpu: number;
+	/** Hub CPU time per sample fed in the window (µs): comparable across runs at other rates. */
+	hubMicrosPerSample: number;
 	feederCpu: number;
 	clientsCpu: number;
 	feed: FeedOutcome;
@@ -172,6 +177,12 @@ async function measure(hub: HubProcess): Promise<LatencyOutcome> {
 			deltasPerClientPerSecond: report.deltas / env.BENCH_LATENCY_CLIENTS / (windowMs / 1000),
 			gaps: report.gaps,
 			hubCpu: cpuFraction(hubFrom, hubTo),
+			hubUserCpu: (hubTo.userMicros - hubFrom.userMicros) / 1000 / (hubTo.atMs - hubFrom.atMs),
+			hubSystemCpu:
+				(hubTo.systemMicros - hubFrom.systemMicros) / 1000 / (hubTo.atMs - hubFrom.atMs),
+			hubMicrosPerSample:
+				(hubTo.userMicros - hubFrom.userMicros + hubTo.systemMicros - hubFrom.systemMicros) /
+				outcome.samplesInWindow,
 			feederCpu,
 			clientsCpu: report.cpu,
 			feed: outcome,
@@ -239,6 +250,7 @@ async function run(): Promise<BenchResult> {
 		figures.push({ label: `${kind}: latency p99`, value: p99, unit: 'ms' });
 		figures.push({ label: `${kind}: latency max`, value: h.max(), unit: 'ms' });
 		figures.push({ label: `${kind}: hub CPU`, value: o.hubCpu * 100, unit: '% of a core' });
+		figures.push({ label: `${kind}: hub CPU per sample`, value: o.hubMicrosPerSample, unit: 'µs' });
 		figures.push({ label: `${kind}: feeder CPU`, value: o.feederCpu * 100, unit: '% of a core' });
 		figures.push({
 			label: `${kind}: ${env.BENCH_LATENCY_CLIENTS} clients' CPU (decoding deltas)`,
@@ -266,6 +278,11 @@ async function run(): Promise<BenchResult> {
 			notes.push(`${kind}: feeder ticks late: ${o.feed.lateTicks}/${o.feed.ticks}`);
 		notes.push(
 			`${kind}: ${o.characteristics} characteristics on the line; worker backlog max ${o.feed.maxBacklog} batches`
+		);
+		// Kernel time is mostly socket writes (deltas to every client, rows to the database):
+		// it grows with bytes sent, user time with JavaScript work per sample and per delta.
+		notes.push(
+			`${kind}: hub CPU ${(o.hubUserCpu * 100).toFixed(1)} % user + ${(o.hubSystemCpu * 100).toFixed(1)} % system; ${o.hubMicrosPerSample.toFixed(1)} µs per sample`
 		);
 	}
 	printTable(

@@ -175,6 +175,35 @@ describe.each(BACKENDS)('live rooms on %s', (backend) => {
 			expect(ourReadings.map((r) => r.ts)).toEqual(diaTimes);
 		});
 
+		it('delivers every point exactly once to the first viewer of a room nobody watched while data flows', async () => {
+			// Batches for rooms nobody watches are not queued for them (ingest-batch.ts): the
+			// first viewer's snapshot must then hold everything committed before its join.
+			const viewer = viewerSocket(h.url);
+			await connected(viewer);
+			const id = h.ids.temp;
+			const room = `characteristic:${id}`;
+			const deltas = recordDeltas(viewer, room);
+			const times = freshTimes(200, 10);
+			let snapshot: RoomSnapshot | null = null;
+			for (let b = 0; b < 20; b++) {
+				if (b === 8) {
+					void subscribe(viewer, { kind: 'characteristic', id }).then((ack) => {
+						snapshot = unwrap(ack);
+					});
+				}
+				const slice = times.slice(b * 10, b * 10 + 10);
+				await ingest(slice.map((ts, i): SampleTuple => [id, ts, b * 10 + i + 1, 300 + i, 0]));
+			}
+			await until(
+				() => snapshot !== null && pointsOf(id, snapshot, deltas).some((p) => p.ts === times.at(-1))
+			);
+
+			const taken = snapshot as unknown as RoomSnapshot;
+			expect(deltas.map((d) => d.seq)).toEqual(deltas.map((_, i) => taken.seq + 1 + i));
+			const ours = pointsOf(id, taken, deltas).filter((p) => times.includes(p.ts));
+			expect(ours.map((p) => p.ts)).toEqual(times);
+		});
+
 		it('gives a re-subscribing client a fresh snapshot that continues the sequence', async () => {
 			const viewer = viewerSocket(h.url);
 			await connected(viewer);

@@ -77,6 +77,13 @@ export interface PendingView {
 
 export interface Coalescer {
 	add(room: string, part: DeltaPart): void;
+	/**
+	 * Whether the room has members now. A caller may leave a part out for a room nobody
+	 * watches ONLY where no socket can join between its commit and its `add` (the ingest task,
+	 * which runs in the serial queue like every join): flush would drop it anyway, and a later
+	 * subscriber's snapshot reads it from the database.
+	 */
+	watched(room: string): boolean;
 	/** Sequence number of the last delta the room emitted (0 before the first). */
 	seq(room: string): number;
 	pending(room: string): PendingView | null;
@@ -170,6 +177,7 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
 			}
 			schedule(state);
 		},
+		watched: (room) => options.hasMembers(room),
 		seq: (room) => states.get(room)?.seq ?? 0,
 		pending(room) {
 			const pending = states.get(room)?.pending;
