@@ -36,12 +36,37 @@ export const PERMISSIONS = [
 	'audit:view',
 	'users:manage',
 	'devices:manage',
-	'security:view'
+	'security:view',
+	'lot:view',
+	'lot:manage',
+	'run:operate',
+	'material:manage',
+	'master-data:manage',
+	'certification:manage',
+	'inspection:record',
+	'inspection:confirm',
+	'deviation:open',
+	'alarm:view',
+	'alarm:acknowledge',
+	'alarm:shelve',
+	'alarm:out-of-service'
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** Permissions that are checked per line (a grant on line A does not open line B). */
-export const LINE_SCOPED: ReadonlySet<Permission> = new Set(['live:view', 'characteristic:view']);
+export const LINE_SCOPED: ReadonlySet<Permission> = new Set([
+	'live:view',
+	'characteristic:view',
+	'lot:view',
+	'lot:manage',
+	'run:operate',
+	'inspection:record',
+	'inspection:confirm',
+	'alarm:view',
+	'alarm:acknowledge',
+	'alarm:shelve',
+	'alarm:out-of-service'
+]);
 
 /** Meanings a signature can carry (21 CFR 11.50(a)(3)). */
 export const SIGNATURE_MEANINGS = [

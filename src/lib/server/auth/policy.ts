@@ -29,7 +29,29 @@ export const GRANTS: Record<Permission, readonly Role[]> = {
 	'audit:view': ['quality-engineer', 'qa-reviewer', 'manager', 'administrator'],
 	'users:manage': ['administrator'],
 	'devices:manage': ['administrator'],
-	'security:view': ['administrator']
+	'security:view': ['administrator'],
+	// Customers see lots too, but only their own customer's (checked where lots are read).
+	'lot:view': [
+		'operator',
+		'shift-lead',
+		'quality-engineer',
+		'qa-reviewer',
+		'manager',
+		'customer'
+	],
+	'lot:manage': ['shift-lead', 'manager'],
+	'run:operate': ['operator', 'shift-lead'],
+	'material:manage': ['quality-engineer', 'qa-reviewer'],
+	'master-data:manage': ['quality-engineer', 'manager'],
+	'certification:manage': ['manager', 'administrator'],
+	'inspection:record': ['operator', 'shift-lead', 'quality-engineer'],
+	'inspection:confirm': ['shift-lead', 'quality-engineer', 'qa-reviewer'],
+	'deviation:open': ['shift-lead', 'quality-engineer', 'qa-reviewer', 'manager'],
+	'alarm:view': ['operator', 'shift-lead', 'quality-engineer', 'qa-reviewer', 'manager'],
+	// Acknowledging also needs a current certification on the alarm's line (alarms service).
+	'alarm:acknowledge': ['operator', 'shift-lead', 'quality-engineer'],
+	'alarm:shelve': ['shift-lead', 'quality-engineer'],
+	'alarm:out-of-service': ['quality-engineer', 'manager']
 };
 
 export interface RoleGrantScope {

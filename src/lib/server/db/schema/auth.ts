@@ -22,6 +22,7 @@ import {
 	uniqueIndex
 } from 'drizzle-orm/pg-core';
 import { line, site } from './plant';
+import { customer } from './production';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true });
 
@@ -41,6 +42,8 @@ export const appUser = pgTable(
 		failedLogins: integer('failed_logins').notNull().default(0),
 		lockedAt: tz('locked_at'),
 		disabledAt: tz('disabled_at'),
+		/** For customer (portal) users: the one customer whose lots they may see. */
+		customerId: integer('customer_id').references(() => customer.id),
 		/** May apply electronic signatures (an administrator grants it). */
 		canSign: boolean('can_sign').notNull().default(false),
 		/** When the user acknowledged the electronic-signature policy (11.100(c)); null = not yet. */

@@ -6,3 +6,4 @@ export * from './quality';
 export * from './ops';
 export * from './auth';
 export * from './records';
+export * from './production';

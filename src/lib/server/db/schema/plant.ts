@@ -48,9 +48,16 @@ export const machine = pgTable(
 			.references(() => line.id),
 		code: text('code').notNull().unique(),
 		name: text('name').notNull(),
+		/** The operation it performs (moulding, assembly, leak-test, …); certifications name it. */
+		operation: text('operation'),
+		/** running | changeover | idle: alarms are suppressed by design outside `running`. */
+		mode: text('mode').$type<'running' | 'changeover' | 'idle'>().notNull().default('running'),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 	},
-	(t) => [index('machine_line_idx').on(t.lineId)]
+	(t) => [
+		index('machine_line_idx').on(t.lineId),
+		check('machine_mode_check', sql`${t.mode} in ('running', 'changeover', 'idle')`)
+	]
 );
 
 export const characteristic = pgTable(
