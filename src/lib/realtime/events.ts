@@ -189,17 +189,43 @@ export interface LiveReading {
 /** How many raw readings a snapshot carries and a client keeps per characteristic. */
 export const READINGS_WINDOW = { maxPoints: 120, maxAgeMs: 5 * 60 * 1000 } as const;
 
+/** What an alarm is about: a control-chart rule, a spec limit, a missed inspection, no data. */
+export type AlarmKind = 'spc' | 'spec' | 'inspection' | 'stale';
+
+/** What fired: a chart rule, or one of the non-SPC conditions. */
+export type AlarmRule = RuleId | 'spec' | 'stale' | 'suspect' | 'inspection';
+
+/**
+ * ISA-18.2 alarm states (src/lib/alarms/lifecycle.ts has the transition table).
+ * `unacknowledged`: active, nobody has acknowledged it. `acknowledged`: active, seen.
+ * `returned`: the condition returned to normal but nobody acknowledged it yet; it turns
+ * `unacknowledged` again if the condition comes back. `cleared`: returned and acknowledged (the
+ * alarm is closed). `shelved` (hidden by a person until `shelvedUntil`), `suppressed` (by design:
+ * the machine is not running) and `out_of_service` are set aside: not on the wall's banner, but
+ * still absorbing violations of their condition.
+ */
+export type AlarmStateName =
+	| 'unacknowledged'
+	| 'acknowledged'
+	| 'returned'
+	| 'cleared'
+	| 'shelved'
+	| 'suppressed'
+	| 'out_of_service';
+
 /**
  * One alarm = one condition (characteristic × rule) from raise to clear, not one violation:
  * a pattern that goes on firing at every further point, or fires again while its alarm is open,
  * updates the same alarm (`lastTs`, `occurrences`) instead of flooding the wall with new ones.
+ * A missed-inspection alarm has no characteristic: its machine and line say where it is.
  */
 export interface LiveAlarm {
 	id: number;
-	characteristicId: number;
-	machineId: number;
+	kind: AlarmKind;
+	characteristicId: number | null;
+	machineId: number | null;
 	lineId: number;
-	rule: RuleId | 'spec' | 'stale' | 'suspect';
+	rule: AlarmRule;
 	message: string;
 	/** When the condition was first raised (the completing point of its first violation). */
 	ts: number;
@@ -207,15 +233,16 @@ export interface LiveAlarm {
 	lastTs: number;
 	/** How many violations this alarm has absorbed while open. */
 	occurrences: number;
-	/**
-	 * ISA-18.2 state. `unacknowledged`: active, nobody has acknowledged it. `returned`: the
-	 * condition cleared (no violation for a while) but nobody acknowledged it yet; it turns
-	 * `unacknowledged` again if the condition comes back. `acknowledged` → `cleared` once it also
-	 * returned. Acknowledgement itself comes with the alarm lifecycle issue.
-	 */
-	state: 'unacknowledged' | 'acknowledged' | 'returned' | 'cleared';
+	state: AlarmStateName;
 	/** Plotted value of the latest violation. */
 	value: number | null;
+	/** Auto-unshelve deadline (epoch ms) while shelved, else null. */
+	shelvedUntil: number | null;
+	/** Full name (or username) of whoever acknowledged it, once acknowledged. */
+	acknowledgedBy: string | null;
+	/** Labels of the assignable cause and action recorded at acknowledgement. */
+	cause: string | null;
+	action: string | null;
 }
 
 export interface MachineInfo {

@@ -40,6 +40,11 @@ function alarm(id: number, ts: number, characteristicId = 1): LiveAlarm {
 		ts,
 		lastTs: ts,
 		occurrences: 1,
+		kind: 'spc',
+		shelvedUntil: null,
+		acknowledgedBy: null,
+		cause: null,
+		action: null,
 		state: 'unacknowledged',
 		value: 9
 	};

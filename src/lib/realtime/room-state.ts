@@ -183,7 +183,8 @@ export class RoomState {
 		if (alarms.length === 0) return;
 		for (const alarm of alarms) {
 			this.alarms.set(alarm.id, alarm);
-			this.#changed.add(alarm.characteristicId);
+			// A missed-inspection alarm marks no chart.
+			if (alarm.characteristicId !== null) this.#changed.add(alarm.characteristicId);
 		}
 		this.#alarmsChanged = true;
 		if (this.alarms.size <= MAX_ROOM_ALARMS) return;

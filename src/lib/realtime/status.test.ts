@@ -55,6 +55,11 @@ function alarm(overrides: Partial<LiveAlarm>): LiveAlarm {
 		// A single violation unless the test says otherwise: last = first.
 		lastTs: overrides.lastTs ?? overrides.ts ?? NOW,
 		occurrences: 1,
+		kind: 'spc',
+		shelvedUntil: null,
+		acknowledgedBy: null,
+		cause: null,
+		action: null,
 		state: 'unacknowledged',
 		value: null,
 		...overrides
@@ -225,15 +230,19 @@ describe('sourcesOnline', () => {
 });
 
 describe('unacknowledged alarms', () => {
-	it('lists new and returned alarms newest first, without acknowledged or cleared ones', () => {
+	it('lists active unacknowledged alarms first, then returned ones, newest first within each, without acknowledged, cleared or set-aside ones', () => {
 		const list = unacknowledgedAlarms([
 			alarm({ id: 1, ts: NOW - 3_000 }),
 			alarm({ id: 2, ts: NOW - 1_000, state: 'acknowledged' }),
 			alarm({ id: 3, ts: NOW - 2_000, state: 'returned' }),
 			alarm({ id: 4, ts: NOW, state: 'cleared' }),
-			alarm({ id: 5, ts: NOW - 500 })
+			alarm({ id: 5, ts: NOW - 500 }),
+			alarm({ id: 6, ts: NOW - 100, state: 'returned' }),
+			alarm({ id: 7, ts: NOW, state: 'shelved' }),
+			alarm({ id: 8, ts: NOW, state: 'suppressed' }),
+			alarm({ id: 9, ts: NOW, state: 'out_of_service' })
 		]);
-		expect(list.map((a) => a.id)).toEqual([5, 3, 1]);
+		expect(list.map((a) => a.id)).toEqual([5, 1, 6, 3]);
 	});
 
 	it('orders alarms by their latest violation, not by when they were raised', () => {

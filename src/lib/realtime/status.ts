@@ -149,13 +149,18 @@ export function sourcesOnline(
 	return Object.values(sourcesSeenAt).some((t) => now - t <= timeoutMs);
 }
 
-/** Alarms a wall must show: not yet acknowledged (new or returned), latest activity first. */
+/**
+ * Alarms a wall must show: not yet acknowledged — active ones (`unacknowledged`) first, then
+ * those that returned to normal unacknowledged — latest activity first within each. Shelved,
+ * suppressed and out-of-service alarms are set aside by a person or by design: not shown.
+ */
 export function unacknowledgedAlarms(alarms: Iterable<LiveAlarm>): LiveAlarm[] {
 	const open: LiveAlarm[] = [];
 	for (const alarm of alarms) {
 		if (alarm.state === 'unacknowledged' || alarm.state === 'returned') open.push(alarm);
 	}
-	return open.sort((a, b) => b.lastTs - a.lastTs || b.id - a.id);
+	const rank = (a: LiveAlarm) => (a.state === 'unacknowledged' ? 0 : 1);
+	return open.sort((a, b) => rank(a) - rank(b) || b.lastTs - a.lastTs || b.id - a.id);
 }
 
 /** Time of the latest unacknowledged violation per characteristic id. */
@@ -163,6 +168,7 @@ export function lastSignalByCharacteristic(alarms: Iterable<LiveAlarm>): Map<num
 	const last = new Map<number, number>();
 	for (const alarm of alarms) {
 		if (alarm.state !== 'unacknowledged' && alarm.state !== 'returned') continue;
+		if (alarm.characteristicId === null) continue;
 		const prev = last.get(alarm.characteristicId);
 		if (prev === undefined || alarm.lastTs > prev) last.set(alarm.characteristicId, alarm.lastTs);
 	}

@@ -20,6 +20,11 @@ function alarm(
 		ts,
 		lastTs,
 		occurrences,
+		kind: 'spc',
+		shelvedUntil: null,
+		acknowledgedBy: null,
+		cause: null,
+		action: null,
 		state: 'unacknowledged',
 		value: null
 	};

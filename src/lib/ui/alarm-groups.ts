@@ -8,8 +8,9 @@ import type { LiveAlarm } from '$lib/realtime/events';
 
 export interface SignalGroup {
 	key: string;
-	characteristicId: number;
-	machineId: number;
+	/** Null for alarms about no characteristic (a missed inspection). */
+	characteristicId: number | null;
+	machineId: number | null;
 	rule: LiveAlarm['rule'];
 	/** Violations in the group (each alarm counts its occurrences). */
 	count: number;
@@ -19,11 +20,18 @@ export interface SignalGroup {
 	since: number;
 }
 
-/** Groups newest first (by their newest firing). */
+/**
+ * Groups with an active (`unacknowledged`) alarm first, then those only returned to normal;
+ * newest first (by their newest firing) within each.
+ */
 export function groupSignals(alarms: Iterable<LiveAlarm>): SignalGroup[] {
 	const groups = new Map<string, SignalGroup>();
 	for (const alarm of alarms) {
-		const key = `${alarm.characteristicId}:${alarm.rule}`;
+		// A missed inspection is its own row: each names a different plan and inspection.
+		const key =
+			alarm.characteristicId === null
+				? `alarm:${alarm.id}`
+				: `${alarm.characteristicId}:${alarm.rule}`;
 		const group = groups.get(key);
 		if (group === undefined) {
 			groups.set(key, {
@@ -46,7 +54,18 @@ export function groupSignals(alarms: Iterable<LiveAlarm>): SignalGroup[] {
 		}
 		if (alarm.ts < group.since) group.since = alarm.ts;
 	}
+	const active = new Set<string>();
+	for (const alarm of alarms) {
+		if (alarm.state === 'unacknowledged') {
+			active.add(
+				alarm.characteristicId === null
+					? `alarm:${alarm.id}`
+					: `${alarm.characteristicId}:${alarm.rule}`
+			);
+		}
+	}
+	const rank = (g: SignalGroup) => (active.has(g.key) ? 0 : 1);
 	return [...groups.values()].sort(
-		(a, b) => b.latest.lastTs - a.latest.lastTs || b.latest.id - a.latest.id
+		(a, b) => rank(a) - rank(b) || b.latest.lastTs - a.latest.lastTs || b.latest.id - a.latest.id
 	);
 }

@@ -104,6 +104,11 @@ describe('pending view', () => {
 					ts: 2,
 					lastTs: 2,
 					occurrences: 1,
+					kind: 'spc',
+					shelvedUntil: null,
+					acknowledgedBy: null,
+					cause: null,
+					action: null,
 					state: 'unacknowledged',
 					value: 1
 				}

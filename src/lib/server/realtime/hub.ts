@@ -18,6 +18,7 @@ import {
 	type IngestClientToServer,
 	type IngestConfig,
 	type IngestServerToClient,
+	type LiveAlarm,
 	type RoomDelta
 } from '$lib/realtime/events';
 import { DEVICE_COOKIE, SESSION_COOKIE, cookieFromHeader } from '../auth/cookies';
@@ -136,6 +137,12 @@ export interface Hub {
 	io: LiveServer;
 	/** Reloads the configuration; pushes `config:update` to workers and config deltas to rooms. */
 	publishConfig(): Promise<IngestConfig>;
+	/**
+	 * Hands alarms whose state changed outside the ingest path (a person acknowledged or shelved
+	 * one, a deadline passed, a machine changed mode) to their rooms' next deltas. Call after the
+	 * change committed, with the alarms as read after the commit (src/lib/server/alarms/live.ts).
+	 */
+	pushAlarms(alarms: readonly LiveAlarm[]): void;
 	stats(): HubStats;
 	/** Stops accepting, finishes queued persists, flushes presence, closes sockets. Idempotent. */
 	close(): Promise<void>;
@@ -666,6 +673,11 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 			}
 			log.info({ revision: current.revision, changed: changed.length }, 'configuration published');
 			return current;
+		},
+		pushAlarms(alarms) {
+			for (const alarm of alarms) {
+				for (const room of alarmRooms(alarm)) coalescer.add(room, { alarms: [alarm] });
+			}
 		},
 		stats() {
 			const rooms = io.of('/').adapter.rooms;

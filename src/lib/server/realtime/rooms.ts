@@ -28,18 +28,19 @@ export function characteristicRooms(c: {
 	return [characteristicRoom(c.id), machineRoom(c.machineId), lineRoom(c.lineId)];
 }
 
-/** Rooms that show an alarm: the characteristic's rooms and the plant-wide alarm room. */
+/**
+ * Rooms that show an alarm: the plant-wide alarm room, its line, and its machine and
+ * characteristic where it has them (a missed-inspection alarm has no characteristic).
+ */
 export function alarmRooms(a: {
-	characteristicId: number;
-	machineId: number;
+	characteristicId: number | null;
+	machineId: number | null;
 	lineId: number;
 }): string[] {
-	return [
-		ALARMS_ROOM,
-		characteristicRoom(a.characteristicId),
-		machineRoom(a.machineId),
-		lineRoom(a.lineId)
-	];
+	const rooms = [ALARMS_ROOM, lineRoom(a.lineId)];
+	if (a.machineId !== null) rooms.push(machineRoom(a.machineId));
+	if (a.characteristicId !== null) rooms.push(characteristicRoom(a.characteristicId));
+	return rooms;
 }
 
 export function roomName(ref: RoomRef): string {

@@ -19,7 +19,9 @@ import type { ChartType } from '../../spc/types';
 import type { Database } from '../db';
 import { epochMs, fromEpochMs } from '../db/raw';
 import { characteristic } from '../db/schema';
-import { toLiveAlarm, type AlarmRow } from './writer';
+import { LIVE_ALARM_FROM, liveAlarmsByIds, toLiveAlarm, type LiveAlarmRow } from '../alarms/read';
+import { appendAudit, type Actor } from '../audit/append';
+import type { AlarmState } from '../db/schema/quality';
 
 export interface RecentWindow {
 	/** At most this many points per characteristic (the newest ones). */
@@ -206,56 +208,93 @@ export async function recentReadings(
 
 export interface OpenAlarmsQuery {
 	lineId?: number;
-	/** Most alarms returned (newest first). */
+	/** Most alarms returned. */
 	limit: number;
 }
 
-/** Alarms not cleared, most recently active first, optionally of one line only. */
+/**
+ * Alarms not cleared, optionally of one line only: those a wall's banner shows (unacknowledged,
+ * then returned) first, then acknowledged, then the set-aside ones (shelved, suppressed, out of
+ * service — desks list them, walls do not); most recently active first within each, so the limit
+ * never pushes an alarm the wall must show out of the snapshot.
+ */
 export async function openAlarms(database: Database, query: OpenAlarmsQuery): Promise<LiveAlarm[]> {
 	const limit = Math.min(Math.max(0, Math.floor(query.limit)), 1000);
 	if (limit === 0) return [];
-	const rows = await database.query<AlarmRow>(
-		`SELECT a.id, a.characteristic_id, m.id AS machine_id, m.line_id, a.rule, a.message,
-			${epochMs('a.ts')} AS ts, ${epochMs('a.last_ts')} AS last_ts, a.occurrences, a.state, a.value
-		FROM alarm a
-		JOIN characteristic c ON c.id = a.characteristic_id
-		JOIN machine m ON m.id = c.machine_id
-		WHERE a.state <> 'cleared'${query.lineId === undefined ? '' : ' AND m.line_id = $2'}
-		ORDER BY a.last_ts DESC, a.id DESC
+	const rows = await database.query<LiveAlarmRow>(
+		`${LIVE_ALARM_FROM}
+		WHERE a.state <> 'cleared'${query.lineId === undefined ? '' : ' AND a.line_id = $2'}
+		ORDER BY CASE a.state WHEN 'unacknowledged' THEN 0 WHEN 'returned' THEN 1
+			WHEN 'acknowledged' THEN 2 ELSE 3 END, a.last_ts DESC, a.id DESC
 		LIMIT $1`,
 		query.lineId === undefined ? [limit] : [limit, query.lineId]
 	);
 	return rows.map(toLiveAlarm);
 }
 
+/** Who moves quiet alarms to normal: the hub's sweep, not a person. */
+const SWEEP_ACTOR: Actor = { userId: null, label: 'system' };
+
 /**
- * Return to normal: open alarms whose condition has had no violation for `quietMs` (server
- * clock) move on — `unacknowledged` → `returned` (still awaiting acknowledgement, ISA-18.2),
- * `acknowledged` → `cleared`. Returns the alarms that changed, for the hub to fan out.
+ * Return to normal (ISA-18.2, event `return-to-normal` in src/lib/alarms/lifecycle.ts): open
+ * alarms whose condition has had no violation for `quietMs` (server clock) move on —
+ * `unacknowledged` → `returned` (still awaiting acknowledgement), `acknowledged` → `cleared`.
+ * A shelved, suppressed or out-of-service alarm keeps its state; the state it returns to moves
+ * the same way. Only conditions judged from data (spc, spec, stale): a missed inspection returns
+ * to normal when the inspection is done, not when time passes. Each move is audited; returns the
+ * alarms that changed, for the hub to fan out.
  */
 export async function returnQuietAlarms(
 	database: Database,
 	options: { quietMs: number; now?: number }
 ): Promise<LiveAlarm[]> {
 	const now = options.now ?? Date.now();
-	const rows = await database.query<AlarmRow>(
-		`WITH moved AS (
+	return database.transaction(async (tx) => {
+		const moved = await tx.query<{
+			id: number;
+			old_state: AlarmState;
+			old_before: AlarmState | null;
+			state: AlarmState;
+			state_before: AlarmState | null;
+		}>(
+			`WITH quiet AS (
+				SELECT a.id, a.state AS old_state, a.state_before AS old_before FROM alarm a
+				WHERE a.kind <> 'inspection'
+					AND (a.state IN ('unacknowledged', 'acknowledged')
+						OR (a.state IN ('shelved', 'suppressed', 'out_of_service')
+							AND a.state_before IN ('unacknowledged', 'acknowledged')))
+					AND a.last_ts < ${fromEpochMs('$1::float8')} - $2::float8 * interval '1 millisecond'
+				FOR UPDATE
+			)
 			UPDATE alarm a SET
-				state = CASE WHEN a.state = 'acknowledged' THEN 'cleared' ELSE 'returned' END,
-				returned_at = ${fromEpochMs('$1::float8')}
-			WHERE a.state IN ('unacknowledged', 'acknowledged')
-				AND a.last_ts < ${fromEpochMs('$1::float8')} - $2::float8 * interval '1 millisecond'
-			RETURNING a.id, a.characteristic_id, a.rule, a.ts, a.last_ts, a.occurrences, a.message,
-				a.state, a.value
-		)
-		SELECT mv.id, mv.characteristic_id, m.id AS machine_id, m.line_id, mv.rule, mv.message,
-			${epochMs('mv.ts')} AS ts, ${epochMs('mv.last_ts')} AS last_ts, mv.occurrences, mv.state,
-			mv.value
-		FROM moved mv
-		JOIN characteristic c ON c.id = mv.characteristic_id
-		JOIN machine m ON m.id = c.machine_id
-		ORDER BY mv.last_ts, mv.id`,
-		[now, options.quietMs]
-	);
-	return rows.map(toLiveAlarm);
+				state = CASE a.state WHEN 'acknowledged' THEN 'cleared'
+					WHEN 'unacknowledged' THEN 'returned' ELSE a.state END,
+				state_before = CASE WHEN a.state IN ('shelved', 'suppressed', 'out_of_service')
+					THEN CASE a.state_before WHEN 'acknowledged' THEN 'cleared' ELSE 'returned' END
+					ELSE a.state_before END,
+				cleared_at = CASE WHEN a.state = 'acknowledged' THEN ${fromEpochMs('$1::float8')}
+					ELSE a.cleared_at END,
+				returned_at = ${fromEpochMs('$1::float8')},
+				revision = a.revision + 1
+			FROM quiet q
+			WHERE a.id = q.id
+			RETURNING a.id, q.old_state, q.old_before, a.state, a.state_before`,
+			[now, options.quietMs]
+		);
+		for (const r of moved) {
+			await appendAudit(tx, {
+				actor: SWEEP_ACTOR,
+				action: 'state',
+				entityType: 'alarm',
+				entityId: r.id,
+				oldValues: { state: r.old_state, stateBefore: r.old_before },
+				newValues: { state: r.state, stateBefore: r.state_before },
+				reason: 'return to normal'
+			});
+		}
+		return liveAlarmsByIds(
+			tx,
+			moved.map((r) => r.id)
+		);
+	});
 }

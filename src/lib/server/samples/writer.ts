@@ -13,8 +13,11 @@
  * others are judged against it.
  */
 import type { IngestBatch, LiveAlarm, SampleTuple } from '../../realtime/events';
-import type { Database } from '../db';
-import { epochMs, fromEpochMs, type RawQuery } from '../db/raw';
+import { liveAlarmsByIds } from '../alarms/read';
+import { appendAudit, type Actor } from '../audit/append';
+import type { Database, TxContext } from '../db';
+import { fromEpochMs, type RawQuery } from '../db/raw';
+import type { AlarmState } from '../db/schema/quality';
 
 export interface WriteResult {
 	accepted: number;
@@ -224,11 +227,16 @@ async function writeSubgroups(tx: RawQuery, batch: IngestBatch): Promise<void> {
 
 /*
  * Violations become alarm CONDITIONS (one open alarm per characteristic × rule, see
- * schema/quality.ts). Two data-modifying CTEs over the batch's violations, one statement:
+ * schema/quality.ts: open = any state but `cleared`). Two data-modifying CTEs over the batch's
+ * violations, one statement:
  * - `upd`: violations newer than an open alarm's last_ts extend it (last_ts, occurrences, latest
- *   message/value/points) and bring a `returned` alarm back to `unacknowledged` (ISA-18.2);
+ *   message/value/points). ISA-18.2 (src/lib/alarms/lifecycle.ts, event `violation`): a
+ *   `returned` alarm becomes `unacknowledged` again; a shelved, suppressed or out-of-service
+ *   alarm keeps its state and absorbs the violation, and the state it returns to (`state_before`)
+ *   becomes `unacknowledged` if it had returned or cleared meanwhile;
  * - `ins`: conditions with no open alarm, whose violations no alarm already covers
- *   (last_ts ≥ ts), raise a new alarm spanning their first to last violation.
+ *   (last_ts ≥ ts), raise a new alarm spanning their first to last violation, with the machine
+ *   and line it is on — `suppressed` by design when that machine is not running.
  * Both CTEs read the snapshot from before the statement, so a condition is either extended or
  * raised, never both. A re-sent batch is covered already and changes nothing.
  */
@@ -239,15 +247,16 @@ WITH v AS (
 		AS u(c, rule, ms, message, side, chart, v, points)
 ),
 ext AS (
-	SELECT a.id, max(v.ts) AS last_ts, count(*)::int AS cnt,
+	SELECT a.id, a.state AS old_state, a.state_before AS old_before,
+		max(v.ts) AS last_ts, count(*)::int AS cnt,
 		(array_agg(v.message ORDER BY v.ts DESC))[1] AS message,
 		(array_agg(v.side ORDER BY v.ts DESC))[1] AS side,
 		(array_agg(v.v ORDER BY v.ts DESC))[1] AS value,
 		(array_agg(v.points ORDER BY v.ts DESC))[1] AS points
 	FROM v
 	JOIN alarm a ON a.characteristic_id = v.c AND a.rule = v.rule
-		AND a.state IN ('unacknowledged', 'acknowledged', 'returned') AND v.ts > a.last_ts
-	GROUP BY a.id
+		AND a.state <> 'cleared' AND v.ts > a.last_ts
+	GROUP BY a.id, a.state, a.state_before
 ),
 upd AS (
 	UPDATE alarm a SET
@@ -258,10 +267,18 @@ upd AS (
 		value = ext.value,
 		point_ts = ext.points::jsonb,
 		state = CASE WHEN a.state = 'returned' THEN 'unacknowledged' ELSE a.state END,
-		returned_at = CASE WHEN a.state = 'returned' THEN NULL ELSE a.returned_at END
+		state_before = CASE WHEN a.state IN ('shelved', 'suppressed', 'out_of_service')
+			AND a.state_before IN ('returned', 'cleared') THEN 'unacknowledged' ELSE a.state_before END,
+		returned_at = CASE WHEN a.state = 'returned'
+			OR (a.state IN ('shelved', 'suppressed', 'out_of_service')
+				AND a.state_before IN ('returned', 'cleared')) THEN NULL ELSE a.returned_at END,
+		revision = a.revision + CASE WHEN a.state = 'returned'
+			OR (a.state IN ('shelved', 'suppressed', 'out_of_service')
+				AND a.state_before IN ('returned', 'cleared')) THEN 1 ELSE 0 END
 	FROM ext
 	WHERE a.id = ext.id
-	RETURNING a.id, a.characteristic_id, a.rule, a.ts, a.last_ts, a.occurrences, a.message, a.state, a.value
+	RETURNING a.id, a.last_ts, 'extend'::text AS op, ext.old_state, ext.old_before, a.state,
+		a.state_before
 ),
 fresh AS (
 	SELECT v.c, v.rule, min(v.ts) AS ts, max(v.ts) AS last_ts, count(*)::int AS cnt,
@@ -274,59 +291,50 @@ fresh AS (
 	WHERE NOT EXISTS (
 		SELECT 1 FROM alarm a
 		WHERE a.characteristic_id = v.c AND a.rule = v.rule
-			AND (a.state IN ('unacknowledged', 'acknowledged', 'returned') OR a.last_ts >= v.ts)
+			AND (a.state <> 'cleared' OR a.last_ts >= v.ts)
 	)
 	GROUP BY v.c, v.rule
 ),
 ins AS (
-	INSERT INTO alarm (characteristic_id, rule, ts, last_ts, occurrences, message, side, chart, value, point_ts)
-	SELECT c, rule, ts, last_ts, cnt, message, side, chart, value, points::jsonb FROM fresh
+	INSERT INTO alarm (characteristic_id, kind, machine_id, line_id, rule, ts, last_ts, occurrences,
+		message, side, chart, value, point_ts, state, state_before, set_aside_reason)
+	SELECT f.c,
+		CASE WHEN f.rule IN ('spec', 'suspect') THEN 'spec' WHEN f.rule = 'stale' THEN 'stale'
+			ELSE 'spc' END,
+		m.id, m.line_id, f.rule, f.ts, f.last_ts, f.cnt, f.message, f.side, f.chart, f.value,
+		f.points::jsonb,
+		CASE WHEN coalesce(m.mode, 'running') = 'running' THEN 'unacknowledged' ELSE 'suppressed' END,
+		CASE WHEN coalesce(m.mode, 'running') = 'running' THEN NULL ELSE 'unacknowledged' END,
+		CASE WHEN coalesce(m.mode, 'running') = 'running' THEN NULL ELSE 'machine ' || m.mode END
+	FROM fresh f
+	-- LEFT: an unknown characteristic must fail the batch on the foreign key, not vanish.
+	LEFT JOIN characteristic c ON c.id = f.c
+	LEFT JOIN machine m ON m.id = c.machine_id
 	ON CONFLICT DO NOTHING
-	RETURNING id, characteristic_id, rule, ts, last_ts, occurrences, message, state, value
-),
-changed AS (SELECT * FROM upd UNION ALL SELECT * FROM ins)
-SELECT ch.id, ch.characteristic_id, m.id AS machine_id, m.line_id, ch.rule, ch.message,
-	${epochMs('ch.ts')} AS ts, ${epochMs('ch.last_ts')} AS last_ts, ch.occurrences, ch.state, ch.value
-FROM changed ch
-JOIN characteristic c ON c.id = ch.characteristic_id
-JOIN machine m ON m.id = c.machine_id
-ORDER BY ch.last_ts, ch.id`;
+	RETURNING id, last_ts, 'raise'::text AS op, NULL::text AS old_state, NULL::text AS old_before,
+		state, state_before
+)
+SELECT id, op, old_state, old_before, state, state_before FROM upd
+UNION ALL
+SELECT id, op, old_state, old_before, state, state_before FROM ins`;
 
-export interface AlarmRow {
+interface UpsertedAlarm {
 	id: number;
-	characteristic_id: number;
-	machine_id: number;
-	line_id: number;
-	rule: LiveAlarm['rule'];
-	message: string;
-	ts: number;
-	last_ts: number;
-	occurrences: number;
-	state: LiveAlarm['state'];
-	value: number | null;
+	op: 'extend' | 'raise';
+	old_state: AlarmState | null;
+	old_before: AlarmState | null;
+	state: AlarmState;
+	state_before: AlarmState | null;
 }
 
-export function toLiveAlarm(r: AlarmRow): LiveAlarm {
-	return {
-		id: r.id,
-		characteristicId: r.characteristic_id,
-		machineId: r.machine_id,
-		lineId: r.line_id,
-		rule: r.rule,
-		message: r.message,
-		ts: r.ts,
-		lastTs: r.last_ts,
-		occurrences: r.occurrences,
-		state: r.state,
-		value: r.value
-	};
-}
+/** Who raises and re-activates alarms from the ingest path (the SPC engine, not a person). */
+const SPC_ACTOR: Actor = { userId: null, label: 'system' };
 
 /**
  * SPC violations and suspect (gross-error) samples raise or extend alarm conditions; returns
  * every alarm the batch raised or changed (a re-sent batch returns none).
  */
-async function writeAlarms(tx: RawQuery, batch: IngestBatch): Promise<LiveAlarm[]> {
+async function writeAlarms(tx: TxContext, batch: IngestBatch): Promise<LiveAlarm[]> {
 	const c: number[] = [];
 	const rule: string[] = [];
 	const ms: number[] = [];
@@ -359,7 +367,7 @@ async function writeAlarms(tx: RawQuery, batch: IngestBatch): Promise<LiveAlarm[
 		}
 	}
 	if (c.length === 0) return [];
-	const rows = await tx.query<AlarmRow>(UPSERT_ALARMS, [
+	const rows = await tx.query<UpsertedAlarm>(UPSERT_ALARMS, [
 		c,
 		rule,
 		ms,
@@ -369,5 +377,31 @@ async function writeAlarms(tx: RawQuery, batch: IngestBatch): Promise<LiveAlarm[
 		value,
 		points
 	]);
-	return rows.map(toLiveAlarm);
+	// Raising and re-activating are transitions: audited. Absorbing a further violation into an
+	// alarm whose state does not change is not (it would write one audit event per point).
+	for (const r of rows) {
+		if (r.op === 'raise') {
+			await appendAudit(tx, {
+				actor: SPC_ACTOR,
+				action: 'create',
+				entityType: 'alarm',
+				entityId: r.id,
+				newValues: { state: r.state, stateBefore: r.state_before }
+			});
+		} else if (r.old_state !== r.state || r.old_before !== r.state_before) {
+			await appendAudit(tx, {
+				actor: SPC_ACTOR,
+				action: 'state',
+				entityType: 'alarm',
+				entityId: r.id,
+				oldValues: { state: r.old_state, stateBefore: r.old_before },
+				newValues: { state: r.state, stateBefore: r.state_before },
+				reason: 'violation'
+			});
+		}
+	}
+	return liveAlarmsByIds(
+		tx,
+		rows.map((r) => r.id)
+	);
 }
