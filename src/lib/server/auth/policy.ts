@@ -31,14 +31,7 @@ export const GRANTS: Record<Permission, readonly Role[]> = {
 	'devices:manage': ['administrator'],
 	'security:view': ['administrator'],
 	// Customers see lots too, but only their own customer's (checked where lots are read).
-	'lot:view': [
-		'operator',
-		'shift-lead',
-		'quality-engineer',
-		'qa-reviewer',
-		'manager',
-		'customer'
-	],
+	'lot:view': ['operator', 'shift-lead', 'quality-engineer', 'qa-reviewer', 'manager', 'customer'],
 	'lot:manage': ['shift-lead', 'manager'],
 	'run:operate': ['operator', 'shift-lead'],
 	'material:manage': ['quality-engineer', 'qa-reviewer'],
@@ -71,6 +64,11 @@ export type Principal =
 			sessionId: string;
 			canSign: boolean;
 			grants: readonly RoleGrantScope[];
+			/**
+			 * For customer (portal) users: the one customer whose lots they may see (app_user.
+			 * customer_id). Sessions always set it; absent (principals built by hand) means none.
+			 */
+			customerId?: number | null;
 	  }
 	| { kind: 'device'; deviceId: number; name: string; lineIds: readonly number[] };
 

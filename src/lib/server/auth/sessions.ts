@@ -162,7 +162,8 @@ export async function validateSessionToken(
 			fullName: row.u.fullName,
 			sessionId: id,
 			canSign: row.u.canSign,
-			grants
+			grants,
+			customerId: row.u.customerId
 		}
 	};
 }
