@@ -13,6 +13,7 @@ import {
 } from '$lib/server/auth/sessions';
 import type { Principal } from '$lib/server/auth/policy';
 import { lotsActiveAt } from '$lib/server/lots/at-time';
+import { CHART_BUCKETS, loadLotCharts } from '$lib/server/lots/charts';
 import { loadLotHistory, type LotHistory } from '$lib/server/lots/history';
 import {
 	lotSearchSchema,
@@ -460,6 +461,53 @@ describe.each(BACKENDS)('lot drill-down and traceability on %s', (backend) => {
 			expect(await loadLotHistory(t.database, 987_654, qe)).toBeNull();
 			expect(await loadLotHistory(t.database, 0, qe)).toBeNull();
 			expect(await loadLotHistory(t.database, 2 ** 40, qe)).toBeNull();
+		});
+	});
+
+	describe('loadLotCharts', () => {
+		it("draws every characteristic of the lot's machines with its alarms as markers", async () => {
+			const h = (await loadLotHistory(t.database, ids.lotA1, qe))!;
+			const charts = await loadLotCharts(t.database, h);
+			expect(charts.map((c) => c.characteristic.code)).toEqual([
+				'L1.M1.TEMP',
+				'L1.M1.PRESS',
+				'L1.M2.DIA'
+			]);
+			const tempChart = charts[0];
+			expect(tempChart.markers).toEqual([
+				{ ts: at('11:00').getTime(), value: 212.4, alarmId: ids.alarmIn }
+			]);
+			// The process version's spec, not the characteristic's default.
+			expect(tempChart.config.spec).toEqual({ lsl: 195, target: 200, usl: 205 });
+		});
+
+		it('shows every point of a sparse run, suspect ones flagged', async () => {
+			const h = (await loadLotHistory(t.database, ids.lotA2, qe))!;
+			const tempChart = (await loadLotCharts(t.database, h)).find(
+				(c) => c.characteristic.code === 'L1.M1.TEMP'
+			)!;
+			expect(tempChart.points.map((p) => p.value)).toEqual([199, 200, 201, 202, 203, 5000]);
+			expect(tempChart.points[5].flags).toBe(1);
+			expect(tempChart.thinned).toBe(false);
+		});
+
+		it('thins a dense run to one point per slice and says so', async () => {
+			// 600 samples a second apart in the first 10 minutes of a 2-hour run.
+			const start = at('10:00').getTime();
+			await t.database.query(
+				`INSERT INTO sample (characteristic_id, ts, seq, value, flags)
+				 SELECT $1, timestamptz 'epoch' + ($2::float8 + g * 1000) * interval '1 millisecond', g, 1100 + (g % 7), 0
+				 FROM generate_series(0, 599) g`,
+				[press, start]
+			);
+			const h = (await loadLotHistory(t.database, ids.lotA1, qe))!;
+			const pressChart = (await loadLotCharts(t.database, h)).find(
+				(c) => c.characteristic.code === 'L1.M1.PRESS'
+			)!;
+			const sliceMs = (2 * 3600_000) / CHART_BUCKETS;
+			expect(pressChart.thinned).toBe(true);
+			expect(pressChart.points).toHaveLength(Math.ceil(600_000 / sliceMs));
+			expect(pressChart.points[0].ts).toBe(start);
 		});
 	});
 

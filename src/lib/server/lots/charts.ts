@@ -1,0 +1,166 @@
+/**
+ * The SPC chart data of a lot: for every characteristic of the machines the lot ran on, its
+ * points during the lot's runs and the lot's alarms on it as markers, in the shape the wall's
+ * option builder draws (src/lib/charts/spc-chart-options.ts: `buildSpcChartOption`).
+ *
+ * Bounded whatever the lot's length: each run window is cut into CHART_BUCKETS equal slices and
+ * each slice contributes its first point, found by one probe of the primary key
+ * (characteristic_id, ts, …) of `sample` (I-MR, EWMA, CUSUM) or `subgroup` (the other charts).
+ * A run with fewer points than slices shows all of them; a longer one is thinned evenly, and the
+ * page says so. Alarm markers come from the alarms themselves, so a thinned chart still shows
+ * every alarm at its value.
+ */
+import type { ChartConfig } from '../../charts/spc-chart-options';
+import type { LivePoint } from '../../realtime/events';
+import type { ChartType } from '../../spc/types';
+import { epochMs, type RawQuery } from '../db/raw';
+import type { LotHistory } from './history';
+
+/** Slices per run window: enough for a readable chart, few enough for ~1 ms of probes. */
+export const CHART_BUCKETS = 240;
+
+const SAMPLE_CHARTS = "('imr', 'ewma', 'cusum')";
+
+export interface LotChart {
+	characteristic: { id: number; code: string; name: string; unit: string; machineId: number };
+	config: ChartConfig;
+	/** Oldest first, over all the lot's runs on the machine (gaps between runs stay gaps). */
+	points: LivePoint[];
+	/** The lot's alarms on this characteristic (completing point: time and value). */
+	markers: { ts: number; value: number; alarmId: number }[];
+	/** Some run window had more points than CHART_BUCKETS: the line is thinned. */
+	thinned: boolean;
+}
+
+interface CharRow {
+	id: number;
+	code: string;
+	name: string;
+	unit: string;
+	machine_id: number;
+	chart: ChartType;
+	subgroup_size: number;
+	decimals: number;
+	lsl: number | null;
+	target: number | null;
+	usl: number | null;
+	lv_version: number | null;
+	lv_centre: number | null;
+	lv_sigma: number | null;
+	lv_source: string | null;
+}
+
+/**
+ * Chart data for the lot of `history` (already loaded, so already access-checked). Two
+ * statements: the characteristics with the spec of the lot's process version and the control
+ * limits in force when the lot started, then the thinned points of every run window.
+ */
+export async function loadLotCharts(db: RawQuery, history: LotHistory): Promise<LotChart[]> {
+	const lotId = history.header.id;
+	if (history.runs.length === 0) return [];
+	const chars = await db.query<CharRow>(
+		`SELECT ch.id, ch.code, ch.name, ch.unit, ch.machine_id, ch.chart, ch.subgroup_size,
+		        ch.decimals, coalesce(ps.lsl, ch.spec_lsl) AS lsl,
+		        coalesce(ps.target, ch.spec_target) AS target, coalesce(ps.usl, ch.spec_usl) AS usl,
+		        lv.version AS lv_version, lv.centre AS lv_centre, lv.sigma AS lv_sigma,
+		        lv.source AS lv_source
+		 FROM lot l
+		 JOIN characteristic ch ON ch.machine_id IN (SELECT machine_id FROM run WHERE lot_id = l.id)
+		 LEFT JOIN process_spec ps ON ps.process_version_id = l.process_version_id
+		                          AND ps.characteristic_id = ch.id
+		 LEFT JOIN LATERAL (
+			SELECT v.version, v.centre, v.sigma, v.source FROM control_limit_version v
+			WHERE v.characteristic_id = ch.id AND v.status = 'effective'
+			  AND v.effective_from <= coalesce(l.started_at, now())
+			ORDER BY v.effective_from DESC, v.version DESC LIMIT 1
+		 ) lv ON true
+		 WHERE l.id = $1
+		 ORDER BY ch.machine_id, ch.id`,
+		[lotId]
+	);
+	if (chars.length === 0) return [];
+	const points = await db.query<{
+		cid: number;
+		rn: number;
+		ts: number;
+		value: number;
+		flags: number;
+	}>(
+		`WITH w AS (
+			SELECT ch.id AS cid, ch.chart, r.started_at AS s,
+			       greatest(coalesce(r.ended_at, now()), r.started_at) AS e
+			FROM run r JOIN characteristic ch ON ch.machine_id = r.machine_id
+			WHERE r.lot_id = $1
+		), b AS (
+			SELECT w.cid, w.chart, w.s + (w.e - w.s) * g.i / $2::int AS bs,
+			       w.s + (w.e - w.s) * (g.i + 1) / $2::int AS be
+			FROM w CROSS JOIN generate_series(0, $2::int - 1) AS g(i)
+		)
+		SELECT b.cid, p.rn::int AS rn, ${epochMs('p.ts')} AS ts, p.value, p.flags::int AS flags
+		FROM b CROSS JOIN LATERAL (
+			SELECT u.ts, u.value, u.flags, row_number() OVER (ORDER BY u.ts) AS rn FROM (
+				(SELECT sa.ts, sa.value, sa.flags FROM sample sa
+				 WHERE b.chart IN ${SAMPLE_CHARTS} AND sa.characteristic_id = b.cid
+				   AND sa.ts >= b.bs AND sa.ts < b.be
+				 ORDER BY sa.ts LIMIT 2)
+				UNION ALL
+				(SELECT sg.ts, sg.value, 0::smallint FROM subgroup sg
+				 WHERE b.chart NOT IN ${SAMPLE_CHARTS} AND sg.characteristic_id = b.cid
+				   AND sg.ts >= b.bs AND sg.ts < b.be
+				 ORDER BY sg.ts LIMIT 2)
+			) u
+		) p`,
+		[lotId, CHART_BUCKETS]
+	);
+	// Each slice gives up to two points: a second one means the slice held more than one, so
+	// the window is thinned. Only the first of each slice is drawn.
+	const byChar = new Map<number, { points: LivePoint[]; thinned: boolean }>();
+	for (const c of chars) byChar.set(c.id, { points: [], thinned: false });
+	for (const p of points) {
+		const entry = byChar.get(p.cid);
+		if (!entry) continue;
+		if (p.rn > 1) {
+			entry.thinned = true;
+			continue;
+		}
+		entry.points.push({ ts: p.ts, seq: 0, value: p.value, dispersion: null, flags: p.flags });
+	}
+	for (const entry of byChar.values()) entry.points.sort((a, b) => a.ts - b.ts);
+	return chars.map((c) => {
+		const entry = byChar.get(c.id) ?? { points: [], thinned: false };
+		const markers = history.alarms
+			.filter((a) => a.characteristic?.id === c.id && a.value !== null)
+			.map((a) => ({ ts: a.ts.getTime(), value: a.value as number, alarmId: a.id }));
+		return {
+			characteristic: {
+				id: c.id,
+				code: c.code,
+				name: c.name,
+				unit: c.unit,
+				machineId: c.machine_id
+			},
+			config: {
+				chart: c.chart,
+				subgroupSize: c.subgroup_size,
+				decimals: c.decimals,
+				spec: {
+					...(c.lsl !== null ? { lsl: c.lsl } : {}),
+					...(c.target !== null ? { target: c.target } : {}),
+					...(c.usl !== null ? { usl: c.usl } : {})
+				},
+				limits:
+					c.lv_version === null
+						? null
+						: {
+								version: c.lv_version,
+								centre: c.lv_centre as number,
+								sigma: c.lv_sigma as number,
+								source: c.lv_source as string
+							}
+			},
+			points: entry.points,
+			markers,
+			thinned: entry.thinned
+		};
+	});
+}
