@@ -57,7 +57,24 @@ export async function ensurePartitions(
 	runner: PartitionRunner,
 	now: Date = new Date()
 ): Promise<void> {
-	const wanted = partitionDays(now);
+	await ensureDailyPartitions(runner, partitionDays(now));
+}
+
+/**
+ * Partitions for every UTC day from `from` to `to` (inclusive): a backfill of history (the
+ * large-history generator, scripts/generate-history.ts) needs a whole year of them.
+ */
+export async function ensurePartitionRange(
+	runner: PartitionRunner,
+	from: Date,
+	to: Date
+): Promise<void> {
+	const days: number[] = [];
+	for (let day = utcDayStart(from.getTime()); day <= to.getTime(); day += DAY_MS) days.push(day);
+	await ensureDailyPartitions(runner, days);
+}
+
+async function ensureDailyPartitions(runner: PartitionRunner, wanted: number[]): Promise<void> {
 	const existing = new Set(await listPartitions(runner));
 	const missing = wanted.filter((day) => !existing.has(partitionName(day)));
 	if (missing.length === 0) return;
