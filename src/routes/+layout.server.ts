@@ -18,6 +18,7 @@ export const load: LayoutServerLoad = ({ locals }) => {
 				roles: roles.map((r) => ROLE_LABEL[r]),
 				nav: {
 					live: can(p, 'live:view'),
+					lots: can(p, 'lot:view'),
 					audit: can(p, 'audit:view'),
 					users: can(p, 'users:manage'),
 					devices: can(p, 'devices:manage'),

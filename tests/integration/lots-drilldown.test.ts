@@ -564,8 +564,14 @@ describe.each(BACKENDS)('lot drill-down and traceability on %s', (backend) => {
 			expect(await codes({ machine: m1, at: String(at('15:00').getTime()) })).toEqual([ids.lotB1]);
 		});
 
-		it('refuses half a machine filter and a reversed range', () => {
-			expect(lotSearchSchema.safeParse({ machine: '3' }).success).toBe(false);
+		it('finds the lots a machine or an operator worked on', async () => {
+			const m2 = String(world.machines['L1.M2']);
+			expect(await codes({ machine: m2 })).toEqual([ids.lotA1]);
+			expect(await codes({ operator: String(operatorB.userId) })).toEqual([ids.lotA1]);
+		});
+
+		it('refuses a moment without a machine, a reversed range and an unknown status', () => {
+			expect(lotSearchSchema.safeParse({ at: '1773136800000' }).success).toBe(false);
 			expect(lotSearchSchema.safeParse({ from: '2026-03-02', to: '2026-03-01' }).success).toBe(
 				false
 			);

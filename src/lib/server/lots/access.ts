@@ -75,3 +75,23 @@ export function lotVisibilitySql(
 	}
 	return clauses.length > 0 ? `(${clauses.join(' OR ')})` : 'false';
 }
+
+/**
+ * Why a signed-in user with `lot:view` still sees no lot at all, or null. A customer account
+ * that no administrator has linked to a customer yet gets a 403 for EVERY lot route (the answer
+ * does not depend on the lot, so it reveals nothing).
+ */
+export function lotViewerProblem(viewer: LotViewer): string | null {
+	if (viewer.kind !== 'user') return 'Only signed-in people see lots.';
+	if (can(asStaff(viewer), 'lot:view')) return null;
+	if (customerOf(viewer) !== null) return null;
+	return 'Your customer account is not linked to a customer yet: ask the administrator.';
+}
+
+/**
+ * May `viewer` use the plant-wide traceability views (material lots, trace forward)? They list
+ * every customer's lots and shipments (the recall scope), so staff only, never customers.
+ */
+export function canTrace(viewer: LotViewer): boolean {
+	return viewer.kind === 'user' && can(asStaff(viewer), 'lot:view');
+}

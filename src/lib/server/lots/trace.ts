@@ -324,13 +324,15 @@ export const lotSearchSchema = z
 		/** Lots started (or created, if not started) on or after `from`, before the end of `to`. */
 		from: dateOnly,
 		to: dateOnly,
-		/** Machine id + moment (epoch ms): the lots running there then (the alarm drill-down). */
+		/** Machine id: lots that ran on it; with `at` (epoch ms), the lots running there then. */
 		machine: positiveInt(2_147_483_647),
 		at: positiveInt(8_640_000_000_000_000),
+		/** Operator (user id): lots with a run by that person. */
+		operator: positiveInt(2_147_483_647),
 		page: positiveInt(10_000)
 	})
-	.refine((q) => (q.machine === undefined) === (q.at === undefined), {
-		message: 'Give both the machine and the moment, or neither.',
+	.refine((q) => q.at === undefined || q.machine !== undefined, {
+		message: 'A moment needs the machine it is about.',
 		path: ['at']
 	})
 	.refine((q) => !q.from || !q.to || q.from <= q.to, {
@@ -409,6 +411,11 @@ export async function searchLots(
 		const at = fromEpochMs(`${add(query.at)}::float8`);
 		where.push(`l.id IN (SELECT r.lot_id FROM run r WHERE r.machine_id = ${machine}
 			AND r.started_at <= ${at} AND (r.ended_at IS NULL OR r.ended_at > ${at}))`);
+	} else if (query.machine !== undefined) {
+		where.push(`l.id IN (SELECT r.lot_id FROM run r WHERE r.machine_id = ${add(query.machine)})`);
+	}
+	if (query.operator !== undefined) {
+		where.push(`l.id IN (SELECT r.lot_id FROM run r WHERE r.operator_id = ${add(query.operator)})`);
 	}
 	const page = query.page ?? 1;
 	const rows = await database.query<{
