@@ -8,6 +8,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+	alarm,
 	auditEvent,
 	inspection,
 	lot,
@@ -32,6 +33,7 @@ import {
 	submitLotForReview
 } from '$lib/server/production/lots';
 import { decideMaterialLot, receiveMaterialLot } from '$lib/server/production/materials';
+import { sweepInspections } from '$lib/server/production/inspection-sweep';
 import { endRun, startRun } from '$lib/server/production/runs';
 import { SYSTEM_ACTOR } from '$lib/server/audit/append';
 import { BACKENDS, openTestDatabase, type TestDatabase } from '../factories/db';
@@ -617,6 +619,87 @@ describe.each(BACKENDS)('production enforcement on %s', (backend) => {
 				reworkQty: 0
 			});
 			expect((await lotRow(lotId)).status).toBe('completed');
+		});
+	});
+
+	describe('missed-inspection sweep', () => {
+		it('marks inspections not done within grace missed, raises one alarm each, pushes it live; a deviation on the alarm covers it', async () => {
+			const [p] = await t.database.query<{ id: number }>(
+				`INSERT INTO product (code, name, customer_id, line_id)
+				 SELECT 'PN-300', 'Swept part', customer_id, line_id FROM product WHERE id = $1 RETURNING id`,
+				[w.productId]
+			);
+			await addInspectionPlan(t.database, p.id, {
+				name: 'Start check',
+				trigger: 'lot-start',
+				graceMinutes: 10
+			});
+			const lotId = (await planLot(t.database, lead, { productId: p.id, plannedQty: 10 })).id;
+			const t0 = new Date(Date.now() - 3600_000);
+			const { runId } = await startRun(t.database, operator, { lotId, machineId: w.m1, now: t0 });
+			const pushed: { id: number }[] = [];
+			const hub = {
+				pushAlarms: (alarms: readonly { id: number }[]) => void pushed.push(...alarms)
+			};
+
+			// The sweep is plant-wide; this test looks at its own lot's inspection only.
+			const [own] = await t.database.db
+				.select()
+				.from(inspection)
+				.where(eq(inspection.lotId, lotId));
+			const mine = (r: { missed: { inspectionId: number; alarmId: number }[] }) =>
+				r.missed.filter((m) => m.inspectionId === own.id);
+			// Within grace: nothing happens.
+			const early = await sweepInspections(t.database, hub, {
+				now: new Date(t0.getTime() + 5 * MIN)
+			});
+			expect(mine(early)).toEqual([]);
+			pushed.length = 0;
+			const late = await sweepInspections(t.database, hub, {
+				now: new Date(t0.getTime() + 11 * MIN)
+			});
+			expect(mine(late)).toHaveLength(1);
+			const [{ inspectionId, alarmId }] = mine(late);
+			const [row] = await t.database.db
+				.select()
+				.from(inspection)
+				.where(eq(inspection.id, inspectionId));
+			expect(row.status).toBe('missed');
+			const [raised] = await t.database.db.select().from(alarm).where(eq(alarm.id, alarmId));
+			expect(raised).toMatchObject({
+				kind: 'inspection',
+				rule: 'inspection-missed',
+				inspectionId,
+				lineId: w.lineId,
+				machineId: w.m1,
+				characteristicId: null
+			});
+			expect(raised.message).toContain('Start check #1');
+			expect(pushed.map((a) => a.id)).toEqual(late.missed.map((m) => m.alarmId));
+			expect(pushed.map((a) => a.id)).toContain(alarmId);
+			// A second sweep raises nothing more.
+			expect(
+				mine(await sweepInspections(t.database, hub, { now: new Date(t0.getTime() + 30 * MIN) }))
+			).toEqual([]);
+
+			await endRun(t.database, operator, { id: runId });
+			const blocked = await refusal(
+				completeLot(t.database, operator, { id: lotId, goodQty: 10, scrapQty: 0, reworkQty: 0 })
+			);
+			expect(blocked.code).toBe('inspection-overdue');
+			expect(blocked.message).toContain('missed');
+			await openDeviation(t.database, lead, {
+				title: 'Start check missed',
+				description: 'Operator called away; parts re-inspected 100 %.',
+				alarmId
+			});
+			const done = await completeLot(t.database, operator, {
+				id: lotId,
+				goodQty: 10,
+				scrapQty: 0,
+				reworkQty: 0
+			});
+			expect(done.waived.map((x) => x.inspectionId)).toEqual([inspectionId]);
 		});
 	});
 

@@ -16,8 +16,12 @@ import type { Env } from './env';
 import { createLog, type Log } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { seedDemoPlant } from './plant/service';
+import { seedDemoHistory } from './production/demo-history';
 import { registerWorkerToken } from './plant/workers';
 import { createHub, type Hub } from './realtime/hub';
+import { seedAlarmCodes } from './alarms/codes';
+import { startAlarmUpkeep, type AlarmUpkeep } from './alarms/service';
+import { startInspectionSweep } from './production/inspection-sweep';
 import type { SessionSettings } from './auth/sessions';
 import { bootstrapAdministrator, seedDemoUsers } from './auth/users';
 
@@ -75,6 +79,8 @@ export interface StartAppOverrides {
 	metrics?: Metrics;
 	/** Hub tuning (tests use short intervals); production takes the defaults and env. */
 	hub?: Parameters<typeof createHub>[1]['options'];
+	/** How often shelving deadlines are checked (default 15 s). */
+	alarmUpkeepMs?: number;
 }
 
 /** Where embedded PGlite keeps its files for a given environment ('memory://' passes through). */
@@ -99,7 +105,10 @@ export async function startApp(
 		env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: pgliteDir(env) }
 	);
 	let hub: Hub;
+	let alarmUpkeep: AlarmUpkeep;
 	try {
+		// Acknowledgement needs cause and action codes: defaults once, edited at /admin/alarm-codes.
+		await seedAlarmCodes(database);
 		if (env.TRACEWALL_DEMO) {
 			const seeded = await seedDemoPlant(database, DEMO_PLANT);
 			log.info({ ...seeded }, 'demo plant seeded');
@@ -109,6 +118,16 @@ export async function startApp(
 					{ users: users.created },
 					'demo users seeded with TRACEWALL_DEMO_PASSWORD: demo only, never on a real plant'
 				);
+			}
+			if (env.TRACEWALL_DEMO_HISTORY) {
+				// Once per database (a marker audit event); later starts return at once.
+				const history = await seedDemoHistory(database);
+				if (history.seeded) {
+					log.info(
+						{ ms: Math.round(history.ms), ...history.counts },
+						'demo history seeded: a year of lots, one running now on every line'
+					);
+				}
 			}
 		} else {
 			const boot = await bootstrapAdministrator(database);
@@ -135,10 +154,22 @@ export async function startApp(
 				...overrides.hub
 			}
 		});
+		// Auto-unshelve: the deadlines are in the database, so the first sweep (awaited) applies
+		// those that passed while the server was down; then a timer keeps applying them.
+		alarmUpkeep = startAlarmUpkeep({
+			database,
+			hub,
+			log,
+			everyMs: overrides.alarmUpkeepMs
+		});
+		await alarmUpkeep.ready;
 	} catch (error) {
 		await database.close();
 		throw new Error('startApp: starting the hub failed', { cause: error });
 	}
+
+	// Missed inspections become alarms as time passes, not only when someone acts on the lot.
+	const inspectionSweep = startInspectionSweep({ database, hub, log });
 
 	let closing: Promise<void> | null = null;
 	const app: App = {
@@ -152,6 +183,9 @@ export async function startApp(
 		close() {
 			closing ??= (async () => {
 				try {
+					// First: a sweep in progress writes to the database and pushes to the hub.
+					await inspectionSweep.stop();
+					await alarmUpkeep.stop();
 					await hub.close();
 				} finally {
 					// The database last: the hub's queued persists and presence flush need it.
