@@ -28,6 +28,12 @@ const envSchema = z.object({
 	TRACEWALL_WORKER_TOKEN: z.string().min(24).optional(),
 	/** Seed the demo plant (lines, machines, characteristics, limits) when the database is empty. */
 	TRACEWALL_DEMO: bool.default(true),
+	/**
+	 * With TRACEWALL_DEMO: seed a year of production history (lots, runs, genealogy,
+	 * inspections, alarms, shipments) at the first start, ending with a lot running on every
+	 * line (docs/demo-history.md). Takes ~15 s on PGlite once; `false` skips it.
+	 */
+	TRACEWALL_DEMO_HISTORY: bool.default(true),
 	/** Largest accepted ingest message, bytes (socket.io's maxHttpBufferSize). */
 	INGEST_MAX_BATCH_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
 	/** Samples stamped further than this in the future are refused (clock skew guard). */
