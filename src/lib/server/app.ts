@@ -16,10 +16,12 @@ import type { Env } from './env';
 import { createLog, type Log } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { seedDemoPlant } from './plant/service';
+import { seedDemoHistory } from './production/demo-history';
 import { registerWorkerToken } from './plant/workers';
 import { createHub, type Hub } from './realtime/hub';
 import { seedAlarmCodes } from './alarms/codes';
 import { startAlarmUpkeep, type AlarmUpkeep } from './alarms/service';
+import { startInspectionSweep } from './production/inspection-sweep';
 import type { SessionSettings } from './auth/sessions';
 import { bootstrapAdministrator, seedDemoUsers } from './auth/users';
 
@@ -117,6 +119,16 @@ export async function startApp(
 					'demo users seeded with TRACEWALL_DEMO_PASSWORD: demo only, never on a real plant'
 				);
 			}
+			if (env.TRACEWALL_DEMO_HISTORY) {
+				// Once per database (a marker audit event); later starts return at once.
+				const history = await seedDemoHistory(database);
+				if (history.seeded) {
+					log.info(
+						{ ms: Math.round(history.ms), ...history.counts },
+						'demo history seeded: a year of lots, one running now on every line'
+					);
+				}
+			}
 		} else {
 			const boot = await bootstrapAdministrator(database);
 			if (boot) {
@@ -156,6 +168,9 @@ export async function startApp(
 		throw new Error('startApp: starting the hub failed', { cause: error });
 	}
 
+	// Missed inspections become alarms as time passes, not only when someone acts on the lot.
+	const inspectionSweep = startInspectionSweep({ database, hub, log });
+
 	let closing: Promise<void> | null = null;
 	const app: App = {
 		env,
@@ -168,6 +183,8 @@ export async function startApp(
 		close() {
 			closing ??= (async () => {
 				try {
+					// First: a sweep in progress writes to the database and pushes to the hub.
+					await inspectionSweep.stop();
 					await alarmUpkeep.stop();
 					await hub.close();
 				} finally {
