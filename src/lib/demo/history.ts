@@ -291,12 +291,6 @@ export interface HistorySummary {
 	computedAt: number;
 }
 
-export interface HistoryAlarmCode {
-	list: 'cause' | 'action';
-	code: string;
-	label: string;
-}
-
 export interface DemoHistory {
 	now: number;
 	seed: number;
@@ -310,7 +304,6 @@ export interface DemoHistory {
 	people: HistoryPerson[];
 	certifications: HistoryCertification[];
 	inspectionPlans: HistoryInspectionPlan[];
-	alarmCodes: HistoryAlarmCode[];
 	lots: HistoryLot[];
 	runs: HistoryRun[];
 	consumption: HistoryConsumption[];
@@ -536,23 +529,30 @@ export const CERT_EXCEPTIONS = {
 	]
 } as const;
 
-export const HISTORY_ALARM_CODES: HistoryAlarmCode[] = [
-	{ list: 'cause', code: 'tool-wear', label: 'Tool or mould wear' },
-	{ list: 'cause', code: 'material', label: 'Material variation (lot change)' },
-	{ list: 'cause', code: 'setup', label: 'Set-up or changeover error' },
-	{ list: 'cause', code: 'machine', label: 'Machine fault (heater, valve, sensor)' },
-	{ list: 'cause', code: 'measurement', label: 'Measurement or gauge error' },
-	{ list: 'cause', code: 'environment', label: 'Environment (temperature, humidity)' },
-	{ list: 'cause', code: 'method', label: 'Procedure not followed' },
-	{ list: 'cause', code: 'none-found', label: 'No assignable cause found' },
-	{ list: 'action', code: 'adjusted', label: 'Process adjusted back to set-point' },
-	{ list: 'action', code: 'maintenance', label: 'Maintenance called, part replaced' },
-	{ list: 'action', code: 'material-changed', label: 'Material lot changed' },
-	{ list: 'action', code: 'gauge-checked', label: 'Gauge checked and recalibrated' },
-	{ list: 'action', code: 'containment', label: 'Parts contained for 100 % inspection' },
-	{ list: 'action', code: 'retrained', label: 'Operator re-briefed on the procedure' },
-	{ list: 'action', code: 'none', label: 'No action, monitoring' }
-];
+/**
+ * Cause and action codes the historical acknowledgements use: the default lists of
+ * src/lib/server/alarms/codes.ts (DEFAULT_ALARM_CODES, seeded at every start — a unit test
+ * keeps these in them). Repeated here because this module is pure and imports no server code.
+ */
+export const HISTORY_CAUSES = [
+	'TOOL-WEAR',
+	'MATERIAL',
+	'SETUP',
+	'GAUGE',
+	'OPERATOR',
+	'ENVIRONMENT',
+	'NO-CAUSE'
+] as const;
+export const HISTORY_ACTIONS = [
+	'ADJUST',
+	'TOOL-CHANGE',
+	'RECALIBRATE',
+	'CONTAIN',
+	'MONITOR',
+	'INSPECT'
+] as const;
+/** Rule of a missed-inspection alarm (src/lib/server/production/inspection-sweep.ts). */
+export const MISSED_INSPECTION_RULE = 'inspection-missed';
 
 /** Inspection plans of each product, by line (characteristics of that line). */
 function plansFor(product: HistoryProduct): HistoryInspectionPlan[] {
@@ -1164,7 +1164,7 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 						machine: run.machine,
 						line: lot.line,
 						inspection: index,
-						rule: 'inspection',
+						rule: MISSED_INSPECTION_RULE,
 						ts: at,
 						message: `Inspection missed: ${pl.name} #${k + 1} (lot ${lot.code})`,
 						side: null,
@@ -1175,8 +1175,8 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 						returnedAt: ackAt,
 						acknowledgedAt: ackAt,
 						acknowledgedBy: ackBy,
-						causeCode: 'method',
-						actionCode: 'retrained',
+						causeCode: 'OPERATOR',
+						actionCode: 'INSPECT',
 						ackNote: 'Inspector called to another station; retained parts checked.',
 						clearedAt: ackAt,
 						deviation: null,
@@ -1279,25 +1279,17 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 					lastTs + pointMs,
 					ts + Math.round(between(alarmRand, 3, 30) * MINUTE_MS)
 				);
-				const cause = pick(alarmRand, [
-					'tool-wear',
-					'material',
-					'setup',
-					'machine',
-					'measurement',
-					'environment',
-					'none-found'
-				]);
+				const cause = pick(alarmRand, HISTORY_CAUSES);
 				const action =
-					cause === 'material'
-						? 'material-changed'
-						: cause === 'measurement'
-							? 'gauge-checked'
-							: cause === 'machine' || cause === 'tool-wear'
-								? 'maintenance'
-								: cause === 'none-found'
-									? 'none'
-									: 'adjusted';
+					cause === 'MATERIAL' || cause === 'SETUP' || cause === 'ENVIRONMENT'
+						? 'ADJUST'
+						: cause === 'TOOL-WEAR'
+							? 'TOOL-CHANGE'
+							: cause === 'GAUGE'
+								? 'RECALIBRATE'
+								: cause === 'NO-CAUSE'
+									? 'MONITOR'
+									: 'CONTAIN';
 				const alarmIndex = alarms.length;
 				alarms.push({
 					kind: spec ? 'spec' : 'spc',
@@ -1482,7 +1474,6 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 		people,
 		certifications,
 		inspectionPlans,
-		alarmCodes: HISTORY_ALARM_CODES,
 		lots,
 		runs,
 		consumption,

@@ -18,6 +18,7 @@
  */
 import { generateDemoHistory, HISTORY_DEMO_USERS, type DemoHistory } from '../../demo/history';
 import { DEMO_PLANT, type DemoPlant } from '../../demo/plant';
+import { seedAlarmCodes } from '../alarms/codes';
 import { appendAudit, SYSTEM_ACTOR } from '../audit/append';
 import type { Database, TxContext } from '../db';
 import { fromEpochMs } from '../db/raw';
@@ -66,6 +67,8 @@ export async function seedDemoHistory(
 	const seed = options.seed ?? 1;
 	const plant = options.plant ?? DEMO_PLANT;
 	const history = generateDemoHistory({ now, seed, plant, days: options.days });
+	// The historical acknowledgements cite the default cause/action codes (idempotent, audited).
+	await seedAlarmCodes(database);
 	return database.transaction(async (tx) => {
 		await tx.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK_KEY]);
 		// Re-check under the lock: another node may have seeded meanwhile.
@@ -612,13 +615,6 @@ async function write(tx: TxContext, h: DemoHistory): Promise<Record<string, numb
 			confirmed_at: x.confirmedAt,
 			deviation_id: x.deviation === null ? null : deviationIds[x.deviation]
 		}))
-	);
-	counts.alarmCodes = await bulkInsert(
-		tx,
-		'alarm_code',
-		{ list: ['text', null], code: ['text', null], label: ['text', null] },
-		h.alarmCodes.map((c) => ({ list: c.list, code: c.code, label: c.label })),
-		'ON CONFLICT (list, code) DO NOTHING'
 	);
 	counts.alarms = await bulkInsert(
 		tx,

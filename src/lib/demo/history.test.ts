@@ -1,0 +1,307 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ALARM_CODES } from '../server/alarms/codes';
+import {
+	apportion,
+	CERT_EXCEPTIONS,
+	DAY_MS,
+	generateDemoHistory,
+	HISTOGRAM_BINS,
+	MACHINE_OPERATIONS,
+	type DemoHistory,
+	type HistoryCertification
+} from './history';
+import { DEMO_PLANT } from './plant';
+
+const NOW = Date.parse('2026-12-04T20:00:00.000Z');
+// Generating a year takes a few seconds on a loaded machine.
+const SLOW = 30_000;
+
+let h: DemoHistory;
+beforeAll(() => {
+	h = generateDemoHistory({ now: NOW, seed: 7 });
+}, SLOW);
+
+function currentAt(c: HistoryCertification, at: number): boolean {
+	return c.validFrom <= at && c.validTo > at && (c.revokedAt === null || c.revokedAt > at);
+}
+
+describe('demo history: determinism', () => {
+	it(
+		'gives the same history for the same now and seed, and another for another seed',
+		() => {
+			const again = generateDemoHistory({ now: NOW, seed: 7 });
+			expect(JSON.stringify(again)).toBe(JSON.stringify(h));
+			const other = generateDemoHistory({ now: NOW, seed: 8 });
+			expect(other.lots.map((l) => l.plannedQty)).not.toEqual(h.lots.map((l) => l.plannedQty));
+		},
+		SLOW
+	);
+
+	it('apportion spreads a total exactly over the weights', () => {
+		expect(apportion(10, [1, 1, 1])).toEqual([4, 3, 3]);
+		expect(apportion(7, [0, 0])).toEqual([7, 0]);
+		const parts = apportion(1001, [0.3, 0.2, 0.5]);
+		expect(parts.reduce((a, b) => a + b, 0)).toBe(1001);
+	});
+});
+
+describe('demo history: lots and quantities', () => {
+	it('holds thousands of lots over a year, almost all released', () => {
+		expect(h.lots.length).toBeGreaterThan(2000);
+		const released = h.lots.filter((l) => l.status === 'released').length;
+		expect(released / h.lots.length).toBeGreaterThan(0.95);
+		expect(h.lots.some((l) => l.status === 'rejected')).toBe(true);
+		expect(h.lots.some((l) => l.status === 'in_review')).toBe(true);
+		expect(Math.min(...h.lots.map((l) => l.startedAt ?? NOW))).toBeGreaterThanOrEqual(h.from);
+		expect(new Set(h.lots.map((l) => l.code)).size).toBe(h.lots.length);
+	});
+
+	it('makes about the planned quantity, split into good, scrap and rework', () => {
+		for (const lot of h.lots) {
+			if (lot.completedAt === null) continue;
+			const made = lot.goodQty + lot.scrapQty + lot.reworkQty;
+			expect(made / lot.plannedQty).toBeGreaterThan(0.96);
+			expect(made / lot.plannedQty).toBeLessThan(1.03);
+			expect(lot.scrapQty / made).toBeLessThan(0.03);
+		}
+	});
+
+	it('shares the parts made among the runs (moulding) or passes them through every station (assembly)', () => {
+		const byLot = new Map<number, number[]>();
+		h.runs.forEach((r) => byLot.set(r.lot, [...(byLot.get(r.lot) ?? []), r.parts]));
+		h.lots.forEach((lot, i) => {
+			const parts = byLot.get(i);
+			if (!parts) return;
+			const made = lot.goodQty + lot.scrapQty + lot.reworkQty;
+			if (lot.line === 'L1') expect(parts.reduce((a, b) => a + b, 0)).toBe(made);
+			else expect(new Set(parts)).toEqual(new Set([made]));
+		});
+	});
+
+	it('ships only released lots, to the product customer, after release, never more than was good', () => {
+		const shipped = new Map<number, number>();
+		for (const s of h.shipments) {
+			const lot = h.lots[s.lot];
+			expect(lot.status).toBe('released');
+			expect(s.customer).toBe(h.products.find((p) => p.code === lot.product)?.customer);
+			expect(s.shippedAt).toBeGreaterThan(lot.decidedAt as number);
+			expect(s.shippedAt).toBeLessThanOrEqual(NOW);
+			shipped.set(s.lot, (shipped.get(s.lot) ?? 0) + s.quantity);
+		}
+		for (const [lot, qty] of shipped) expect(qty).toBeLessThanOrEqual(h.lots[lot].goodQty);
+		expect(h.shipments.length).toBeGreaterThan(2000);
+	});
+
+	it('decides lots after review, which follows completion', () => {
+		for (const lot of h.lots) {
+			if (lot.decidedAt !== null) {
+				expect(lot.reviewStartedAt as number).toBeGreaterThanOrEqual(lot.completedAt as number);
+				expect(lot.decidedAt).toBeGreaterThan(lot.reviewStartedAt as number);
+				expect(lot.decidedAt).toBeLessThanOrEqual(NOW);
+			}
+		}
+	});
+});
+
+describe('demo history: runs', () => {
+	it('keeps every run inside its lot interval, and runs of one machine never overlap', () => {
+		const byMachine = new Map<string, [number, number][]>();
+		for (const r of h.runs) {
+			const lot = h.lots[r.lot];
+			expect(r.startedAt).toBeGreaterThanOrEqual(lot.startedAt as number);
+			if (lot.completedAt !== null) {
+				expect(r.endedAt).not.toBeNull();
+				expect(r.endedAt as number).toBeLessThanOrEqual(lot.completedAt);
+				expect(r.endedAt as number).toBeGreaterThan(r.startedAt);
+			} else {
+				expect(r.endedAt).toBeNull();
+			}
+			expect(r.operation).toBe(MACHINE_OPERATIONS[r.machine]);
+			byMachine.set(r.machine, [
+				...(byMachine.get(r.machine) ?? []),
+				[r.startedAt, r.endedAt ?? NOW]
+			]);
+		}
+		for (const intervals of byMachine.values()) {
+			intervals.sort((a, b) => a[0] - b[0]);
+			for (let i = 1; i < intervals.length; i++) {
+				expect(intervals[i][0]).toBeGreaterThanOrEqual(intervals[i - 1][1]);
+			}
+		}
+	});
+
+	it('leaves every line with a lot running now: open runs on every machine, begun before now', () => {
+		for (const line of DEMO_PLANT.lines) {
+			const running = h.lots
+				.map((l, i) => ({ l, i }))
+				.filter(({ l }) => l.line === line.code && l.status === 'running');
+			expect(running).toHaveLength(1);
+			const runs = h.runs.filter((r) => r.lot === running[0].i);
+			expect(runs.map((r) => r.machine).sort()).toEqual(line.machines.map((m) => m.code).sort());
+			for (const r of runs) {
+				expect(r.endedAt).toBeNull();
+				expect(r.startedAt).toBeLessThan(NOW);
+				expect(r.certification).not.toBeNull();
+				expect(currentAt(h.certifications[r.certification as number], NOW)).toBe(true);
+			}
+			expect(runs.some((r) => r.operator === 'operator')).toBe(true);
+			expect(h.consumption.some((c) => c.lot === running[0].i)).toBe(true);
+		}
+	});
+
+	it('has every operator certified for the operation and line at run start, but the one documented run', () => {
+		const exceptions = h.runs.filter((r) => r.exception);
+		expect(exceptions).toHaveLength(1);
+		const [x] = exceptions;
+		expect(x.operator).toBe(CERT_EXCEPTIONS.expired.username);
+		expect(x.certification).toBeNull();
+		expect(x.checks.certification.standing).toBe('expired');
+		expect(h.deviations.some((d) => d.lot === x.lot && d.title.includes('lapsed'))).toBe(true);
+		for (const r of h.runs) {
+			if (r.exception) continue;
+			const cert = h.certifications[r.certification as number];
+			expect(cert.username).toBe(r.operator);
+			expect(cert.operation).toBe(r.operation);
+			expect(cert.line).toBe(h.lots[r.lot].line);
+			expect(currentAt(cert, r.startedAt)).toBe(true);
+		}
+	});
+
+	it('consumes only material lots validated before consumption, and enough of each was received', () => {
+		const byCode = new Map(h.materialLots.map((m) => [m.code, m]));
+		const used = new Map<string, number>();
+		for (const c of h.consumption) {
+			const ml = byCode.get(c.materialLot);
+			expect(ml?.status).toBe('validated');
+			expect(ml?.decidedAt as number).toBeLessThanOrEqual(c.consumedAt);
+			expect(ml?.receivedAt as number).toBeLessThan(c.consumedAt);
+			expect(h.runs[c.run].lot).toBe(c.lot);
+			expect(c.consumedAt).toBe(h.runs[c.run].startedAt);
+			used.set(c.materialLot, (used.get(c.materialLot) ?? 0) + c.quantity);
+		}
+		for (const [code, qty] of used) expect(byCode.get(code)?.quantity).toBeGreaterThanOrEqual(qty);
+		const rejected = h.materialLots.filter((m) => m.status === 'rejected');
+		expect(rejected).toHaveLength(1);
+		expect(h.suppliers.find((s) => s.code === rejected[0].supplier)?.approved).toBe(false);
+		expect(h.materialLots.filter((m) => m.status === 'quarantine').length).toBeGreaterThan(0);
+		expect(
+			h.materialLots.filter((m) => m.status === 'validated').every((m) => m.evidence && m.decidedBy)
+		).toBe(true);
+	});
+});
+
+describe('demo history: certifications', () => {
+	it('has certifications expiring within 14 days, one expired and one revoked', () => {
+		const latest = new Map<string, HistoryCertification>();
+		for (const c of h.certifications) {
+			const key = `${c.username}|${c.operation}|${c.line}`;
+			const prev = latest.get(key);
+			if (!prev || c.validTo > prev.validTo) latest.set(key, c);
+		}
+		const soon = [...latest.values()].filter(
+			(c) => currentAt(c, NOW) && c.validTo < NOW + 14 * DAY_MS
+		);
+		expect(soon.map((c) => c.username).sort()).toEqual(
+			CERT_EXCEPTIONS.expiringSoon.map((e) => e.username).sort()
+		);
+		const expired = [...latest.values()].filter((c) => c.validTo <= NOW && c.revokedAt === null);
+		expect(expired.map((c) => c.username)).toEqual([CERT_EXCEPTIONS.expired.username]);
+		const revoked = h.certifications.filter((c) => c.revokedAt !== null);
+		expect(revoked.map((c) => c.username)).toEqual([CERT_EXCEPTIONS.revoked.username]);
+		expect(revoked[0].revokeReason).toBeTruthy();
+	});
+});
+
+describe('demo history: inspections, alarms, deviations', () => {
+	it('misses a few inspections, each with an alarm and a deviation', () => {
+		const missed = h.inspections.map((x, i) => ({ x, i })).filter(({ x }) => x.status === 'missed');
+		expect(missed.length).toBeGreaterThan(0);
+		expect(missed.length).toBeLessThan(30);
+		for (const { x, i } of missed) {
+			expect(x.deviation).not.toBeNull();
+			expect(h.deviations[x.deviation as number].inspection).toBe(i);
+			expect(h.alarms.some((a) => a.kind === 'inspection' && a.inspection === i)).toBe(true);
+		}
+	});
+
+	it('records late inspections after their grace, and suspect results confirmed by a second person', () => {
+		const late = h.inspections.filter((x) => x.kind === 'late');
+		expect(late.length).toBeGreaterThan(0);
+		for (const x of late) {
+			const grace = h.inspectionPlans[x.plan].graceMinutes * 60_000;
+			expect(x.doneAt as number).toBeGreaterThan(x.dueAt + grace);
+		}
+		const suspect = h.inspections.filter((x) => x.kind === 'suspect-confirmed');
+		expect(suspect.length).toBeGreaterThan(0);
+		for (const x of suspect) {
+			expect(x.confirmedBy).not.toBe(x.doneBy);
+			expect(x.confirmedAt as number).toBeGreaterThan(x.doneAt as number);
+			expect(x.passed).toBe(false);
+			expect(['rejected', 'in_review']).toContain(h.lots[x.lot].status);
+		}
+	});
+
+	it('keeps historical alarms cleared, acknowledged with default codes by someone certified on the line', () => {
+		const causes = new Set(
+			DEFAULT_ALARM_CODES.filter((c) => c.list === 'cause').map((c) => c.code)
+		);
+		const actions = new Set(
+			DEFAULT_ALARM_CODES.filter((c) => c.list === 'action').map((c) => c.code)
+		);
+		const keys = new Set<string>();
+		expect(h.alarms.length).toBeGreaterThan(1000);
+		for (const a of h.alarms) {
+			expect(causes.has(a.causeCode)).toBe(true);
+			expect(actions.has(a.actionCode)).toBe(true);
+			expect(a.acknowledgedAt).toBeGreaterThanOrEqual(a.ts);
+			expect(a.clearedAt).toBeGreaterThanOrEqual(Math.max(a.acknowledgedAt, a.returnedAt));
+			expect(a.clearedAt).toBeLessThan(NOW);
+			expect(
+				h.certifications.some(
+					(c) =>
+						c.username === a.acknowledgedBy && c.line === a.line && currentAt(c, a.acknowledgedAt)
+				)
+			).toBe(true);
+			const run = h.runs[a.run];
+			expect(a.ts).toBeGreaterThanOrEqual(run.startedAt);
+			if (a.kind === 'inspection') {
+				// Raised when the grace ran out: a lot-end inspection's after the lot completed.
+				const x = h.inspections[a.inspection as number];
+				expect(a.ts).toBe(x.dueAt + h.inspectionPlans[x.plan].graceMinutes * 60_000);
+			} else {
+				expect(a.ts).toBeLessThanOrEqual(run.endedAt as number);
+			}
+			if (a.characteristic !== null) {
+				const key = `${a.characteristic}|${a.rule}|${a.ts}`;
+				expect(keys.has(key)).toBe(false);
+				keys.add(key);
+			}
+		}
+	});
+});
+
+describe('demo history: per-lot parameter summaries', () => {
+	it('summarises every characteristic of every finished lot with a 20-bin histogram adding up to its count', () => {
+		const finished = h.lots.filter((l) => l.completedAt !== null).length;
+		const perLine = new Map(
+			DEMO_PLANT.lines.map((l) => [l.code, l.machines.flatMap((m) => m.characteristics).length])
+		);
+		const expected = h.lots
+			.filter((l) => l.completedAt !== null)
+			.reduce((n, l) => n + (perLine.get(l.line) ?? 0), 0);
+		expect(finished).toBeGreaterThan(0);
+		expect(h.summaries.length).toBe(expected);
+		// 70 000 rows: collect the bad ones rather than run seven expects on each.
+		const bad = h.summaries.filter(
+			(s) =>
+				s.histogram.counts.length !== HISTOGRAM_BINS ||
+				s.histogram.counts.reduce((a, b) => a + b, 0) !== s.count ||
+				s.histogram.counts.some((c) => c < 0 || !Number.isInteger(c)) ||
+				s.histogram.lo !== s.min ||
+				s.histogram.hi !== s.max ||
+				!(s.min < s.mean && s.mean < s.max) ||
+				!(s.sd > 0)
+		);
+		expect(bad.slice(0, 3)).toEqual([]);
+	});
+});
