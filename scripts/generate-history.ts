@@ -159,10 +159,22 @@ async function stepsFor(database: Database, target: number, now: number): Promis
 		 ORDER BY c.id`,
 		[now]
 	);
-	const share = target / rows.length;
+	// Water-filling: a characteristic sampled too slowly to reach an equal share (the attribute
+	// ones, one lot a minute) gives all it can; the others share the rest equally.
+	const covered = (r: (typeof rows)[number]) => r.covered as number;
+	const capacity = (r: (typeof rows)[number]) => covered(r) / r.interval;
+	const byCapacity = [...rows].sort((a, b) => capacity(a) - capacity(b));
+	const quota = new Map<number, number>();
+	let left = target;
+	byCapacity.forEach((r, i) => {
+		const fair = left / (byCapacity.length - i);
+		const q = Math.min(fair, capacity(r));
+		quota.set(r.id, q);
+		left -= q;
+	});
 	return rows.map((r) => ({
 		id: r.id,
-		step: Math.max(r.interval, Math.floor((r.covered as number) / share)),
+		step: Math.max(r.interval, Math.floor(covered(r) / (quota.get(r.id) as number))),
 		decimals: r.decimals,
 		attribute: r.kind === 'attribute',
 		centre: r.centre ?? 0,
