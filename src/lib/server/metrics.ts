@@ -30,6 +30,12 @@ export interface Metrics {
 	payloadTooLarge: Counter;
 	/** Batches refused before persistence because the write queue was full. */
 	ingestBackpressure: Counter;
+	/**
+	 * Production actions refused (run start, inspection result/confirmation, lot completion, …),
+	 * by action and closed reason code (src/lib/server/production/errors.ts), from the station
+	 * forms and the JSON API alike.
+	 */
+	productionRefusals: Counter<'action' | 'reason'>;
 	/** Renders the Prometheus text exposition. */
 	text(): Promise<string>;
 	contentType: string;
@@ -128,6 +134,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 		ingestBackpressure: new Counter({
 			name: 'tracewall_ingest_backpressure_total',
 			help: 'Batches refused with "unavailable" because the persist queue was full',
+			registers: [registry]
+		}),
+		productionRefusals: new Counter({
+			name: 'tracewall_production_refusals_total',
+			help: 'Production actions refused (uncertified operator, unvalidated material, overdue inspection, same person, forbidden, …), by action and reason',
+			labelNames: ['action', 'reason'] as const,
 			registers: [registry]
 		}),
 		text: () => registry.metrics(),

@@ -71,6 +71,12 @@ async function httpOutcome(
 	});
 	const status = response.status();
 	const text = await response.text();
+	if (row.kind === 'endpoint') {
+		// A JSON endpoint answers the empty form with its own 400/404 once the caller is allowed.
+		const refused = status === 401 || status === 403;
+		const outcome: Outcome = refused ? 'refused' : status < 500 ? 'allowed' : 'broken';
+		return { outcome, detail: `${status} ${text.slice(0, 120)}` };
+	}
 	let body: { type?: string; status?: number; location?: string } = {};
 	try {
 		body = JSON.parse(text) as typeof body;
