@@ -12,6 +12,12 @@ import {
 	validateSessionToken
 } from '$lib/server/auth/sessions';
 import type { Principal } from '$lib/server/auth/policy';
+import {
+	createUserWithCode,
+	listUsers,
+	updateUserAccess,
+	UserInputError
+} from '$lib/server/auth/users';
 import { lotsActiveAt } from '$lib/server/lots/at-time';
 import { CHART_BUCKETS, loadLotCharts } from '$lib/server/lots/charts';
 import { loadLotHistory, type LotHistory } from '$lib/server/lots/history';
@@ -614,6 +620,65 @@ describe.each(BACKENDS)('lot drill-down and traceability on %s', (backend) => {
 			const trace = await traceForward(t.database, ids.mlShared, acme);
 			expect(trace?.lots.map((l) => l.lotId)).toEqual([ids.lotA1]);
 			expect(trace?.shipments.map((s) => s.id)).toEqual([ids.shipA1]);
+		});
+
+		it('lets the administrator link a customer account, audited, and refuses a staff link', async () => {
+			const admin = { userId: null, label: 'system' };
+			const created = await createUserWithCode(t.database, admin, {
+				username: `acme-${Date.now().toString(36)}`,
+				fullName: 'Acme Quality',
+				grants: [{ role: 'customer' }],
+				customerId: customerB
+			});
+			const listed = () =>
+				listUsers(t.database).then((u) => u.find((x) => x.id === created.userId));
+			expect((await listed())?.customerId).toBe(customerB);
+			await updateUserAccess(
+				t.database,
+				admin,
+				created.userId,
+				{
+					fullName: 'Acme Quality',
+					email: null,
+					canSign: false,
+					grants: [{ role: 'customer' }],
+					customerId: customerA
+				},
+				'moved to the Acme account'
+			);
+			expect((await listed())?.customerId).toBe(customerA);
+			const [event] = await t.database.query<{ old_values: unknown; new_values: unknown }>(
+				`SELECT old_values, new_values FROM audit_event
+				 WHERE entity_type = 'user' AND entity_id = $1 AND action = 'update'`,
+				[String(created.userId)]
+			);
+			expect(event).toEqual({
+				old_values: { customerId: customerB },
+				new_values: { customerId: customerA }
+			});
+			const refused = updateUserAccess(
+				t.database,
+				admin,
+				created.userId,
+				{
+					fullName: 'Acme Quality',
+					email: null,
+					canSign: false,
+					grants: [{ role: 'operator' }],
+					customerId: customerA
+				},
+				'make staff'
+			);
+			await expect(refused).rejects.toBeInstanceOf(UserInputError);
+			await expect(refused).rejects.toMatchObject({ field: 'customerId' });
+			await expect(
+				createUserWithCode(t.database, admin, {
+					username: `ghost-${Date.now().toString(36)}`,
+					fullName: 'Ghost',
+					grants: [{ role: 'customer' }],
+					customerId: 987_654
+				})
+			).rejects.toMatchObject({ field: 'customerId' });
 		});
 
 		it('sees nothing while no customer is set on the account', async () => {

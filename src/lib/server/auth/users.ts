@@ -6,7 +6,16 @@ import { and, asc, eq, gt, isNull, max, ne } from 'drizzle-orm';
 import type { Role } from '$lib/auth/roles';
 import { appendAudit, diff, type Actor } from '../audit/append';
 import type { Database, TxContext } from '../db';
-import { appUser, line, loginAttempt, passwordReset, roleGrant, session, site } from '../db/schema';
+import {
+	appUser,
+	customer,
+	line,
+	loginAttempt,
+	passwordReset,
+	roleGrant,
+	session,
+	site
+} from '../db/schema';
 import { checkPassword, hashPassword, PASSWORD_PROBLEM_TEXT } from './passwords';
 import { alertThrottled, recentFailures, THROTTLE_WINDOW_MS } from './login';
 import { endUserSessions } from './sessions';
@@ -20,6 +29,8 @@ export interface NewUser {
 	email?: string | null;
 	canSign?: boolean;
 	grants: { role: Role; siteId?: number | null; lineId?: number | null }[];
+	/** Customer (portal) accounts: the customer whose lots they see (needs the customer role). */
+	customerId?: number | null;
 }
 
 export class UserInputError extends Error {
@@ -55,6 +66,7 @@ export async function createUser(tx: TxContext, actor: Actor, input: NewUser): P
 			fullName: input.fullName.trim(),
 			email: input.email ?? null,
 			canSign: input.canSign ?? false,
+			customerId: input.customerId ?? null,
 			createdBy: actor.userId
 		})
 		.returning({ id: appUser.id, createdAt: appUser.createdAt });
@@ -78,7 +90,8 @@ export async function createUser(tx: TxContext, actor: Actor, input: NewUser): P
 			fullName: input.fullName.trim(),
 			email: input.email ?? null,
 			canSign: input.canSign ?? false,
-			grants: input.grants
+			grants: input.grants,
+			...(input.customerId != null ? { customerId: input.customerId } : {})
 		}
 	});
 	return row.id;
@@ -181,6 +194,7 @@ export interface UserListItem {
 	fullName: string;
 	email: string | null;
 	canSign: boolean;
+	customerId: number | null;
 	status: UserStatus;
 	/** No password yet: the user has not redeemed a one-time code. */
 	awaitingPassword: boolean;
@@ -234,6 +248,7 @@ export async function listUsers(database: Database): Promise<UserListItem[]> {
 		fullName: u.fullName,
 		email: u.email,
 		canSign: u.canSign,
+		customerId: u.customerId,
 		status: userStatus(u),
 		awaitingPassword: u.passwordHash === null,
 		grants: grants
@@ -306,10 +321,41 @@ export async function createUserWithCode(
 	}
 	return database.transaction(async (tx) => {
 		await checkGrantTargets(tx, input.grants);
+		await checkCustomerLink(tx, input.customerId ?? null, input.grants);
 		const userId = await createUser(tx, actor, input);
 		const issued = await issuePasswordCode(tx, actor, userId, 'new user');
 		return { userId, ...issued };
 	});
+}
+
+/**
+ * A customer link must name an existing customer and belong to a customer account: on a staff
+ * account it would mean nothing (staff see lots by line) and mislead whoever reads the user list.
+ */
+async function checkCustomerLink(
+	tx: TxContext,
+	customerId: number | null,
+	grants: readonly GrantInput[]
+): Promise<void> {
+	if (customerId === null) return;
+	if (!grants.some((g) => g.role === 'customer')) {
+		throw new UserInputError('customerId', 'Only a customer account is linked to a customer.');
+	}
+	const found = await tx.db
+		.select({ id: customer.id })
+		.from(customer)
+		.where(eq(customer.id, customerId));
+	if (found.length === 0) throw new UserInputError('customerId', 'That customer does not exist.');
+}
+
+/** Customers a customer account can be linked to (the user forms' choices). */
+export async function listCustomers(
+	database: Database
+): Promise<{ id: number; code: string; name: string }[]> {
+	return database.db
+		.select({ id: customer.id, code: customer.code, name: customer.name })
+		.from(customer)
+		.orderBy(asc(customer.name));
 }
 
 async function checkGrantTargets(tx: TxContext, grants: readonly GrantInput[]): Promise<void> {
@@ -495,6 +541,8 @@ export interface AccessUpdate {
 	email: string | null;
 	canSign: boolean;
 	grants: GrantInput[];
+	/** Undefined: leave the customer link as it is. */
+	customerId?: number | null;
 }
 
 function grantKey(g: { role: string; siteId?: number | null; lineId?: number | null }): string {
@@ -520,6 +568,8 @@ export async function updateUserAccess(
 	await database.transaction(async (tx) => {
 		const user = await lockUser(tx, userId);
 		await checkGrantTargets(tx, update.grants);
+		const customerId = update.customerId === undefined ? user.customerId : update.customerId;
+		await checkCustomerLink(tx, customerId, update.grants);
 		const before = await tx.db
 			.select({ role: roleGrant.role, siteId: roleGrant.siteId, lineId: roleGrant.lineId })
 			.from(roleGrant)
@@ -542,6 +592,7 @@ export async function updateUserAccess(
 			fullName: user.fullName,
 			email: user.email,
 			canSign: user.canSign,
+			customerId: user.customerId,
 			grants: before.map((g) => ({ role: g.role, siteId: g.siteId, lineId: g.lineId }))
 		};
 		const newGrants = update.grants.map((g) => ({
@@ -553,6 +604,7 @@ export async function updateUserAccess(
 			fullName,
 			email: update.email,
 			canSign: update.canSign,
+			customerId,
 			grants: newGrants
 		};
 		const changes = diff(oldState, newState);
@@ -561,7 +613,7 @@ export async function updateUserAccess(
 		}
 		await tx.db
 			.update(appUser)
-			.set({ fullName, email: update.email, canSign: update.canSign })
+			.set({ fullName, email: update.email, canSign: update.canSign, customerId })
 			.where(eq(appUser.id, userId));
 		const sameGrants =
 			before.map(grantKey).sort().join(',') === newGrants.map(grantKey).sort().join(',');

@@ -6,15 +6,25 @@
 import { fail } from '@sveltejs/kit';
 import { runningApp as app } from '$lib/server/running-app';
 import { requireUserWith } from '$lib/server/auth/guard';
-import { createUserWithCode, listScopes, listUsers, UserInputError } from '$lib/server/auth/users';
+import {
+	createUserWithCode,
+	listCustomers,
+	listScopes,
+	listUsers,
+	UserInputError
+} from '$lib/server/auth/users';
 import type { Actions, PageServerLoad } from './$types';
 import { createForm, fieldErrors, formInput } from './schema';
 
 export const load: PageServerLoad = async (event) => {
 	requireUserWith(event, 'users:manage');
 	const { database } = app();
-	const [users, scopes] = await Promise.all([listUsers(database), listScopes(database)]);
-	return { users, scopes };
+	const [users, scopes, customers] = await Promise.all([
+		listUsers(database),
+		listScopes(database),
+		listCustomers(database)
+	]);
+	return { users, scopes, customers };
 };
 
 export const actions: Actions = {
@@ -26,7 +36,8 @@ export const actions: Actions = {
 			username: input.username,
 			fullName: input.fullName,
 			email: input.email,
-			canSign: input.canSign
+			canSign: input.canSign,
+			customerId: input.customerId
 		};
 		const parsed = createForm.safeParse(input);
 		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.error) });

@@ -34,8 +34,25 @@ describe('the user form schemas', () => {
 				{ role: 'operator', siteId: null, lineId: 3 },
 				{ role: 'shift-lead', siteId: 1, lineId: null },
 				{ role: 'manager', siteId: null, lineId: null }
-			]
+			],
+			customerId: null
 		});
+	});
+
+	it('reads the customer link of a customer account, and refuses a malformed one', () => {
+		const base: [string, string][] = [
+			['username', 'acme.qa'],
+			['fullName', 'Acme QA'],
+			['role', 'customer'],
+			['scope', 'all']
+		];
+		const linked = createForm.safeParse(formInput(formOf([...base, ['customer', '7']])));
+		expect(linked.success && linked.data.customerId).toBe(7);
+		const none = createForm.safeParse(formInput(formOf([...base, ['customer', '']])));
+		expect(none.success && none.data.customerId).toBeNull();
+		const bad = createForm.safeParse(formInput(formOf([...base, ['customer', 'acme']])));
+		expect(bad.success).toBe(false);
+		if (!bad.success) expect(fieldErrors(bad.error).customerId).toBe('Choose a customer.');
 	});
 
 	it('names the field of each problem', () => {

@@ -40,7 +40,14 @@ const profile = {
 		.max(120, 'At most 120 characters.'),
 	email: optionalText(200).pipe(z.email('Not an e-mail address.').nullable()),
 	canSign: z.boolean(),
-	grants
+	grants,
+	/** Customer accounts: the customer whose lots they see ('' = none). */
+	customerId: z
+		.string()
+		.optional()
+		.transform((v) => (v === undefined ? '' : v.trim()))
+		.pipe(z.string().regex(/^(\d{1,9})?$/, 'Choose a customer.'))
+		.transform((v) => (v === '' ? null : Number(v)))
 };
 
 export const createForm = z.object({
@@ -68,6 +75,7 @@ export interface FormInput {
 	email: string | undefined;
 	canSign: boolean;
 	grants: { role: string; scope: string }[];
+	customerId: string | undefined;
 	reason: string | undefined;
 }
 
@@ -84,6 +92,7 @@ export function formInput(form: FormData): FormInput {
 		email: text('email'),
 		canSign: form.get('canSign') === 'on',
 		grants: roles.map((role, i) => ({ role, scope: scopes[i] ?? '' })),
+		customerId: text('customer'),
 		reason: text('reason')
 	};
 }

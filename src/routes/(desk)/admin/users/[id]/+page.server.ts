@@ -11,6 +11,7 @@ import { requireUserWith } from '$lib/server/auth/guard';
 import {
 	disableUser,
 	enableUser,
+	listCustomers,
 	listScopes,
 	listUsers,
 	resetPassword,
@@ -38,8 +39,12 @@ export const load: PageServerLoad = async (event) => {
 	const admin = requireUserWith(event, 'users:manage');
 	const { database } = app();
 	const id = userIdOf(event.params);
-	const [user, scopes] = await Promise.all([findUser(database, id), listScopes(database)]);
-	return { user, scopes, isSelf: admin.userId === id };
+	const [user, scopes, customers] = await Promise.all([
+		findUser(database, id),
+		listScopes(database),
+		listCustomers(database)
+	]);
+	return { user, scopes, customers, isSelf: admin.userId === id };
 };
 
 type ReasonAction = (
