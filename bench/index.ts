@@ -45,7 +45,8 @@ const BENCH_MODULES: Array<() => Promise<BenchModule>> = [
 	() => import('./spc'),
 	() => import('./ingest'),
 	() => import('./latency'),
-	() => import('./wall')
+	() => import('./wall'),
+	() => import('./drilldown')
 ];
 
 /** Counts and rates per second get k/M prefixes; durations, sizes, ratios and shares stay as they are. */
