@@ -8,7 +8,14 @@
  * The seeding time is logged (the figure quoted in docs/demo-history.md), never asserted:
  * timings on a shared machine are noisy.
  */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp } from '$lib/server/app';
+import { createLog } from '$lib/server/log';
+import { createMetrics } from '$lib/server/metrics';
 import { DEMO_PLANT } from '$lib/demo/plant';
 import { seedDemoUsers } from '$lib/server/auth/users';
 import { parseEnv } from '$lib/server/env';
@@ -53,6 +60,46 @@ describe('TRACEWALL_DEMO_HISTORY', () => {
 		expect(parseEnv({ TRACEWALL_DEMO_HISTORY: '0' }).TRACEWALL_DEMO_HISTORY).toBe(false);
 		expect(parseEnv({ TRACEWALL_DEMO_HISTORY: 'false' }).TRACEWALL_DEMO_HISTORY).toBe(false);
 	});
+});
+
+describe('app start with the demo history (PGlite directory)', () => {
+	it(
+		'seeds the history at the first start and starts again without adding anything',
+		async () => {
+			const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracewall-history-'));
+			const env = parseEnv({ TRACEWALL_DATA_DIR: dir, TRACEWALL_DEMO: 'true' });
+			const lotCount = async () => {
+				const app = await startApp(http.createServer(), env, {
+					log: createLog({ level: 'silent' }),
+					metrics: createMetrics()
+				});
+				try {
+					const [row] = await app.database.query<{ n: number; running: number }>(
+						`SELECT count(*)::float8 AS n, count(*) FILTER (WHERE status = 'running')::float8 AS running FROM lot`
+					);
+					return row;
+				} finally {
+					await app.close();
+				}
+			};
+			try {
+				const t0 = performance.now();
+				const first = await lotCount();
+				const firstMs = performance.now() - t0;
+				const t1 = performance.now();
+				const second = await lotCount();
+				console.log(
+					`[app start, PGlite] first start ${(firstMs / 1000).toFixed(1)} s, second ${((performance.now() - t1) / 1000).toFixed(1)} s`
+				);
+				expect(first.n).toBeGreaterThan(2000);
+				expect(first.running).toBe(DEMO_PLANT.lines.length);
+				expect(second).toEqual(first);
+			} finally {
+				fs.rmSync(dir, { recursive: true, force: true });
+			}
+		},
+		SLOW
+	);
 });
 
 describe.each(BACKENDS)('demo history seeding (%s)', (backend) => {
