@@ -19,6 +19,8 @@ export const load: LayoutServerLoad = ({ locals }) => {
 				nav: {
 					live: can(p, 'live:view'),
 					lots: can(p, 'lot:view'),
+					alarms: can(p, 'alarm:view'),
+					alarmCodes: can(p, 'master-data:manage'),
 					audit: can(p, 'audit:view'),
 					users: can(p, 'users:manage'),
 					devices: can(p, 'devices:manage'),

@@ -84,7 +84,7 @@ describe.each(BACKENDS)('alarm lifecycle service on %s', (backend) => {
 					lineId,
 					machineId,
 					characteristicId: null,
-					rule: 'inspection',
+					rule: 'inspection-missed',
 					message: 'Visual check on L1.M1',
 					ts
 				},
@@ -461,7 +461,7 @@ describe.each(BACKENDS)('auto-unshelve across a restart on %s', (backend) => {
 						lineId: w.lineId,
 						machineId: w.m1,
 						characteristicId: null,
-						rule: 'inspection',
+						rule: 'inspection-missed',
 						message: 'Visual check missed',
 						ts: new Date()
 					},

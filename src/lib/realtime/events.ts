@@ -193,7 +193,7 @@ export const READINGS_WINDOW = { maxPoints: 120, maxAgeMs: 5 * 60 * 1000 } as co
 export type AlarmKind = 'spc' | 'spec' | 'inspection' | 'stale';
 
 /** What fired: a chart rule, or one of the non-SPC conditions. */
-export type AlarmRule = RuleId | 'spec' | 'stale' | 'suspect' | 'inspection';
+export type AlarmRule = RuleId | 'spec' | 'stale' | 'suspect' | 'inspection-missed';
 
 /**
  * ISA-18.2 alarm states (src/lib/alarms/lifecycle.ts has the transition table).

@@ -63,6 +63,7 @@ export function ruleLabel(rule: LiveAlarm['rule']): string {
 	if (rule === 'spec') return 'Out of spec';
 	if (rule === 'stale') return 'No data';
 	if (rule === 'suspect') return 'Suspect value';
+	if (rule === 'inspection-missed') return 'Inspection missed';
 	const nelson = /^nelson(\d)$/.exec(rule);
 	if (nelson) return `Nelson rule ${nelson[1]}`;
 	const we = /^we(\d)$/.exec(rule);

@@ -2,6 +2,7 @@ import { error } from '@sveltejs/kit';
 import { eq } from 'drizzle-orm';
 import { runningApp } from '$lib/server/running-app';
 import { requirePermission } from '$lib/server/auth/guard';
+import { can } from '$lib/server/auth/policy';
 import { line } from '$lib/server/db/schema';
 import type { PageServerLoad } from './$types';
 
@@ -19,6 +20,11 @@ export const load: PageServerLoad = async (event) => {
 		.from(line)
 		.where(/^\d{1,9}$/.test(key) ? eq(line.id, Number(key)) : eq(line.code, key));
 	if (!row) error(404, `There is no line ${event.params.line}.`);
-	requirePermission(event, 'live:view', { lineId: row.id, siteId: row.siteId });
-	return {};
+	const principal = requirePermission(event, 'live:view', { lineId: row.id, siteId: row.siteId });
+	// A person at a desk or tablet may open an alarm from the banner; a wall device only watches.
+	return {
+		linkAlarms:
+			principal.kind === 'user' &&
+			can(principal, 'alarm:view', { lineId: row.id, siteId: row.siteId })
+	};
 };
