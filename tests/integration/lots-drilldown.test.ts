@@ -485,6 +485,10 @@ describe.each(BACKENDS)('lot drill-down and traceability on %s', (backend) => {
 			]);
 			// The process version's spec, not the characteristic's default.
 			expect(tempChart.config.spec).toEqual({ lsl: 195, target: 200, usl: 205 });
+			// No raw samples in the window (with a stored summary: gone by retention).
+			expect(tempChart.points).toEqual([]);
+			expect(tempChart.hasSamples).toBe(false);
+			expect(tempChart.window).toEqual({ from: at('10:00').getTime(), to: at('12:00').getTime() });
 		});
 
 		it('shows every point of a sparse run, suspect ones flagged', async () => {
@@ -506,14 +510,29 @@ describe.each(BACKENDS)('lot drill-down and traceability on %s', (backend) => {
 				 FROM generate_series(0, 599) g`,
 				[press, start]
 			);
+			// An alarm on a point that thinning drops: the point is drawn anyway, under its marker.
+			const alarmTs = new Date(start + 31_000);
+			const alarmId = await makeAlarm(
+				t.database,
+				press,
+				world.machines['L1.M1'],
+				world.lines.L1,
+				alarmTs,
+				{ value: 1106 }
+			);
 			const h = (await loadLotHistory(t.database, ids.lotA1, qe))!;
 			const pressChart = (await loadLotCharts(t.database, h)).find(
 				(c) => c.characteristic.code === 'L1.M1.PRESS'
 			)!;
 			const sliceMs = (2 * 3600_000) / CHART_BUCKETS;
 			expect(pressChart.thinned).toBe(true);
-			expect(pressChart.points).toHaveLength(Math.ceil(600_000 / sliceMs));
+			expect(pressChart.hasSamples).toBe(true);
+			expect(pressChart.points).toHaveLength(Math.ceil(600_000 / sliceMs) + 1);
 			expect(pressChart.points[0].ts).toBe(start);
+			expect(pressChart.markers).toEqual([{ ts: alarmTs.getTime(), value: 1106, alarmId }]);
+			expect(pressChart.points).toContainEqual(
+				expect.objectContaining({ ts: alarmTs.getTime(), value: 1106 })
+			);
 		});
 	});
 

@@ -30,6 +30,10 @@ export interface LotChart {
 	markers: { ts: number; value: number; alarmId: number }[];
 	/** Some run window had more points than CHART_BUCKETS: the line is thinned. */
 	thinned: boolean;
+	/** Raw samples exist in the windows (false with a stored summary: retention removed them). */
+	hasSamples: boolean;
+	/** The lot's time on the machine (first run start → last run end, or now): the x axis. */
+	window: { from: number; to: number };
 }
 
 interface CharRow {
@@ -48,6 +52,7 @@ interface CharRow {
 	lv_centre: number | null;
 	lv_sigma: number | null;
 	lv_source: string | null;
+	has_samples: boolean;
 }
 
 /**
@@ -63,7 +68,13 @@ export async function loadLotCharts(db: RawQuery, history: LotHistory): Promise<
 		        ch.decimals, coalesce(ps.lsl, ch.spec_lsl) AS lsl,
 		        coalesce(ps.target, ch.spec_target) AS target, coalesce(ps.usl, ch.spec_usl) AS usl,
 		        lv.version AS lv_version, lv.centre AS lv_centre, lv.sigma AS lv_sigma,
-		        lv.source AS lv_source
+		        lv.source AS lv_source,
+		        EXISTS (
+		          SELECT 1 FROM run r2
+		          JOIN sample sa ON sa.characteristic_id = ch.id AND sa.ts >= r2.started_at
+		                        AND sa.ts < coalesce(r2.ended_at, 'infinity'::timestamptz)
+		          WHERE r2.lot_id = l.id AND r2.machine_id = ch.machine_id
+		        ) AS has_samples
 		 FROM lot l
 		 JOIN characteristic ch ON ch.machine_id IN (SELECT machine_id FROM run WHERE lot_id = l.id)
 		 LEFT JOIN process_spec ps ON ps.process_version_id = l.process_version_id
@@ -131,6 +142,14 @@ export async function loadLotCharts(db: RawQuery, history: LotHistory): Promise<
 		const markers = history.alarms
 			.filter((a) => a.characteristic?.id === c.id && a.value !== null)
 			.map((a) => ({ ts: a.ts.getTime(), value: a.value as number, alarmId: a.id }));
+		// Every alarm's point is on the line, even where thinning dropped it: the marker then
+		// sits on the drawn data and inside the y range.
+		const drawn = entry.points.length > 0 ? withAlarmPoints(entry.points, markers) : [];
+		const runs = history.runs.filter((r) => r.machine.id === c.machine_id);
+		const window = {
+			from: Math.min(...runs.map((r) => r.startedAt.getTime())),
+			to: Math.max(...runs.map((r) => (r.endedAt ?? history.readAt).getTime()))
+		};
 		return {
 			characteristic: {
 				id: c.id,
@@ -158,9 +177,24 @@ export async function loadLotCharts(db: RawQuery, history: LotHistory): Promise<
 								source: c.lv_source as string
 							}
 			},
-			points: entry.points,
+			points: drawn,
 			markers,
-			thinned: entry.thinned
+			thinned: entry.thinned,
+			hasSamples: c.has_samples,
+			window
 		};
 	});
+}
+
+/** `points` (oldest first) with a point at each marker not already there, still in order. */
+function withAlarmPoints(
+	points: readonly LivePoint[],
+	markers: readonly { ts: number; value: number }[]
+): LivePoint[] {
+	const have = new Set(points.map((p) => p.ts));
+	const extra = markers
+		.filter((m) => !have.has(m.ts))
+		.map((m): LivePoint => ({ ts: m.ts, seq: 0, value: m.value, dispersion: null, flags: 0 }));
+	if (extra.length === 0) return [...points];
+	return [...points, ...extra].sort((a, b) => a.ts - b.ts);
 }
