@@ -139,10 +139,15 @@ export async function alarmMetrics(
 		database.query<{ line_id: number; raised: number; floods: number; chattering: number }>(
 			`WITH r AS (
 				SELECT a.line_id, a.ts,
-					coalesce(a.characteristic_id::text, 'm' || coalesce(a.machine_id::text, '')) || ':' || a.rule AS condition,
+					coalesce(a.characteristic_id::text || ':' || a.rule,
+						'i' || coalesce(a.inspection_id, a.id)::text) AS condition,
 					count(*) OVER (PARTITION BY a.line_id ORDER BY a.ts
 						RANGE BETWEEN $4::float8 * interval '1 millisecond' PRECEDING AND CURRENT ROW) AS in_window,
-					count(*) OVER (PARTITION BY a.line_id, a.characteristic_id, a.machine_id, a.rule ORDER BY a.ts
+					-- A condition is characteristic × rule; a missed inspection is its own condition
+					-- (two missed inspections are two facts, not one alarm chattering).
+					count(*) OVER (PARTITION BY a.line_id, a.characteristic_id, a.rule,
+						CASE WHEN a.characteristic_id IS NULL THEN coalesce(a.inspection_id, a.id) END
+						ORDER BY a.ts
 						RANGE BETWEEN $6::float8 * interval '1 millisecond' PRECEDING AND CURRENT ROW) AS repeats
 				FROM alarm a
 				WHERE a.line_id = ANY($1::int[]) AND a.ts >= ${fromEpochMs('$2::float8')}
