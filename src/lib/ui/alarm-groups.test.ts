@@ -57,6 +57,27 @@ describe('groupSignals', () => {
 		expect(groups.map((g) => g.key)).toEqual(['7:nelson2', '8:nelson1', '7:nelson1']);
 	});
 
+	it('puts rows with an active unacknowledged alarm before rows only returned to normal', () => {
+		const groups = groupSignals([
+			{ ...alarm(1, 7, 'nelson1', 900), state: 'returned' },
+			alarm(2, 8, 'nelson2', 100)
+		]);
+		expect(groups.map((g) => g.key)).toEqual(['8:nelson2', '7:nelson1']);
+	});
+
+	it('gives each missed inspection its own row (no characteristic to fold by)', () => {
+		const missed = (id: number, ts: number): LiveAlarm => ({
+			...alarm(id, 0, 'inspection-missed', ts),
+			kind: 'inspection',
+			characteristicId: null
+		});
+		const groups = groupSignals([missed(1, 100), missed(2, 200)]);
+		expect(groups.map((g) => [g.key, g.count, g.characteristicId])).toEqual([
+			['alarm:2', 1, null],
+			['alarm:1', 1, null]
+		]);
+	});
+
 	it('has no rows without signals', () => {
 		expect(groupSignals([])).toEqual([]);
 	});
