@@ -19,6 +19,13 @@ export const load: LayoutServerLoad = ({ locals }) => {
 				nav: {
 					live: can(p, 'live:view'),
 					lots: can(p, 'lot:view'),
+					station:
+						can(p, 'run:operate') ||
+						can(p, 'inspection:record') ||
+						can(p, 'inspection:confirm') ||
+						can(p, 'lot:manage'),
+					materials: can(p, 'material:manage'),
+					certifications: can(p, 'certification:manage'),
 					alarms: can(p, 'alarm:view'),
 					alarmCodes: can(p, 'master-data:manage'),
 					audit: can(p, 'audit:view'),
