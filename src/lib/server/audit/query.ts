@@ -156,7 +156,10 @@ export const AUDIT_ENTITY_TYPES = [
 	'device',
 	'security-alert',
 	'control-limit-version',
-	'signature'
+	'signature',
+	'alarm',
+	'alarm-code',
+	'machine'
 ] as const;
 
 export const CSV_COLUMNS = [
