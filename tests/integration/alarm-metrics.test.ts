@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raiseAlarm, type RaiseAlarmInput } from '$lib/server/alarms/raise';
 import { alarmMetrics, listAlarms } from '$lib/server/alarms/queries';
 import { SYSTEM_ACTOR } from '$lib/server/audit/append';
+import { listLineSummaries } from '$lib/server/plant/service';
 import { BACKENDS, openTestDatabase, type TestDatabase } from '../factories/db';
 import { productionWorld, type ProductionWorld } from '../factories/production';
 
@@ -77,6 +78,15 @@ describe.each(BACKENDS)('alarm list and metrics on %s', (backend) => {
 		expect(l1).toMatchObject({ raised: 15, floods: 1, chattering: 1, standing: 0, awaiting: 13 });
 		expect(l1?.perHour).toBeCloseTo(15 / 48, 5);
 		expect(l2).toMatchObject({ raised: 1, floods: 0, chattering: 0, standing: 1, awaiting: 0 });
+	});
+
+	it('counts every kind awaiting acknowledgement in the line summaries (missed inspections too)', async () => {
+		const summaries = await listLineSummaries(t.database);
+		const l1 = summaries.find((s) => s.line.id === w.lineId);
+		const l2 = summaries.find((s) => s.line.id === w.otherLineId);
+		// 12 missed inspections and the open SPC alarm; L2's alarm is acknowledged.
+		expect(l1?.unacknowledgedAlarms).toBe(13);
+		expect(l2?.unacknowledgedAlarms).toBe(0);
 	});
 
 	it('lists what needs a person first and filters by state and kind', async () => {
