@@ -95,6 +95,13 @@ export const load: PageServerLoad = async (event) => {
 			certificationsOfUser(database, user.userId)
 		]);
 	const machineIds = new Set(machines.map((m) => m.id));
+	// Operations offered on the start form: the machines' own and those the person is certified for.
+	const operations = [
+		...new Set([
+			...machines.flatMap((m) => (m.operation ? [m.operation] : [])),
+			...certifications.map((c) => c.operation)
+		])
+	].sort();
 	return {
 		line: { code: line.code, name: line.name },
 		me: { userId: user.userId, fullName: user.fullName },
@@ -103,6 +110,7 @@ export const load: PageServerLoad = async (event) => {
 		lots,
 		runs,
 		machines,
+		operations,
 		inspections,
 		products,
 		materials: materials.map((m) => ({
@@ -212,6 +220,7 @@ export const actions: Actions = {
 				startForm.safeParse({
 					lotId: f.get('lotId'),
 					machineId: f.get('machineId'),
+					operation: f.get('operation') ?? undefined,
 					materials: materialRows(f)
 				}),
 			key: field('lotId'),
@@ -219,6 +228,7 @@ export const actions: Actions = {
 				const started = await startRun(database, person, {
 					lotId: input.lotId,
 					machineId: input.machineId,
+					operation: input.operation,
 					materials: input.materials.map((m) => ({ materialLotCode: m.code, quantity: m.quantity }))
 				});
 				const due = started.newInspections.length;

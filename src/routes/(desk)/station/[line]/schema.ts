@@ -36,6 +36,7 @@ export const planForm = z.object({
 export const startForm = z.object({
 	lotId: id,
 	machineId: id,
+	operation: optionalText(80),
 	materials: z
 		.array(
 			z.object({
