@@ -37,10 +37,25 @@ async function expectLotRecord(page: Page): Promise<void> {
 	await expect(chart.locator('canvas')).toBeVisible();
 }
 
-/** Waits for the fresh simulator's special cause on the wall; returns the alarm row. */
+/**
+ * Waits for the fresh simulator's special cause on the wall; returns the alarm row. The e2e
+ * server idles sessions out after 20 s and watching a wall is not activity, so meanwhile the
+ * person's other desk tab keeps the session alive (a request every 4 s renews it).
+ */
 async function awaitSpecialCause(page: Page) {
 	await page.goto('/wall/L1?rotate=600');
 	await expect(page.getByTestId('connection')).toHaveAttribute('data-state', 'live');
+	const keepAlive = setInterval(() => {
+		page.request.get('/lots?status=running').catch(() => undefined);
+	}, 4_000);
+	try {
+		return await waitForRow(page);
+	} finally {
+		clearInterval(keepAlive);
+	}
+}
+
+async function waitForRow(page: Page) {
 	const restartedAt = Date.now();
 	await restartSimulator();
 	const row = page.locator(
@@ -65,9 +80,9 @@ test.describe('drill-down from an alarm to the lot record', () => {
 		test.setTimeout(120_000);
 		await login(page, 'qe', undefined, '/wall/L1?rotate=600');
 		const row = await awaitSpecialCause(page);
-		await row.click();
+		await row.getByTestId('alarm-link').click();
 		await expect(page).toHaveURL(/\/alarms\/\d+$/);
-		await page.locator('a[href^="/lots/"]').first().click();
+		await page.getByTestId('alarm-lots').locator('a[href^="/lots/"]').first().click();
 		await expectLotRecord(page);
 	});
 
