@@ -18,6 +18,11 @@ import {
 	run
 } from '$lib/server/db/schema';
 import type { Person } from '$lib/server/production/access';
+import {
+	grantCertification,
+	listCertifications,
+	revokeCertification
+} from '$lib/server/production/certification-admin';
 import { openDeviation, closeDeviation } from '$lib/server/production/deviations';
 import { ProductionError, type ProductionErrorCode } from '$lib/server/production/errors';
 import {
@@ -619,6 +624,57 @@ describe.each(BACKENDS)('production enforcement on %s', (backend) => {
 				reworkQty: 0
 			});
 			expect((await lotRow(lotId)).status).toBe('completed');
+		});
+	});
+
+	describe('certification administration', () => {
+		it('grants on evidence, and a revoked certification stops the next run start', async () => {
+			const admin = await personWith(t.database, 'administrator');
+			const newcomer = await personWith(t.database, 'operator');
+			const grant = {
+				userId: newcomer.userId,
+				operation: 'Moulding',
+				lineId: null,
+				machineId: w.m1,
+				validFrom: new Date(Date.now() - DAY),
+				// Ends within 30 days: listed as expiring soon.
+				validTo: new Date(Date.now() + 20 * DAY),
+				evidence: 'TR-2026-17 practical assessment'
+			};
+			expect(await refusedWith(grantCertification(t.database, lead, grant))).toBe('forbidden');
+			expect(
+				await refusedWith(grantCertification(t.database, admin, { ...grant, evidence: ' ' }))
+			).toBe('invalid');
+			expect(
+				await refusedWith(
+					grantCertification(t.database, admin, { ...grant, validTo: grant.validFrom })
+				)
+			).toBe('invalid');
+			const { id } = await grantCertification(t.database, admin, grant);
+			const listed = (await listCertifications(t.database, { userId: newcomer.userId }))[0];
+			expect(listed).toMatchObject({
+				id,
+				operation: 'moulding',
+				standing: 'current',
+				expiringSoon: true
+			});
+
+			const lotId = await newLot();
+			const { runId, checks } = await startRun(t.database, newcomer, { lotId, machineId: w.m1 });
+			expect(checks.certification.certificationId).toBe(id);
+			await endRun(t.database, newcomer, { id: runId });
+
+			await revokeCertification(t.database, admin, { id, reason: 'failed re-assessment' });
+			expect(
+				await refusedWith(revokeCertification(t.database, admin, { id, reason: 'again' }))
+			).toBe('illegal-transition');
+			const e = await refusal(startRun(t.database, newcomer, { lotId, machineId: w.m1 }));
+			expect(e.code).toBe('operator-not-certified');
+			expect(e.message).toContain('revoked');
+			expect((await auditOf('certification', id)).map((a) => a.action)).toEqual([
+				'create',
+				'revoke'
+			]);
 		});
 	});
 
