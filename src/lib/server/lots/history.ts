@@ -15,15 +15,13 @@
  *
  * Timestamps leave SQL as epoch ms (db/raw.ts) and become Dates here.
  */
-import { SAMPLE_FLAGS } from '../../realtime/events';
 import { AT_TEXT_SQL } from '../audit/chain';
 import type { RawQuery } from '../db/raw';
 import { epochMs } from '../db/raw';
 import { standingAt, type CertificationStanding } from '../production/certifications';
 import { canViewLot, type LotViewer } from './access';
+import { HISTOGRAM_JSON, lotIntervals, summaryCtes } from './parameter-summary';
 
-/** Bins of a live-computed histogram (stored summaries carry their own). */
-export const HISTOGRAM_BINS = 20;
 /** The lot's own audit trail is long for a long lot; the page shows the newest this many. */
 export const LOT_TRAIL_LIMIT = 500;
 
@@ -714,43 +712,25 @@ async function loadStoredSummaries(db: RawQuery, lotId: number): Promise<Paramet
  */
 export async function liveParameterSummaries(
 	db: RawQuery,
-	lotId: number
+	lotId: number,
+	now: Date = new Date()
 ): Promise<ParameterSummary[]> {
+	const intervals = await lotIntervals(db, lotId, now.getTime());
+	if (intervals.length === 0) return [];
+	const ctes = summaryCtes(intervals, 3);
 	const rows = await db.query<SummaryRow>(
-		`WITH w AS (
-			SELECT ch.id AS cid, r.started_at AS s, coalesce(r.ended_at, 'infinity'::timestamptz) AS e
-			FROM run r JOIN characteristic ch ON ch.machine_id = r.machine_id
-			WHERE r.lot_id = $1
-		), v AS (
-			SELECT w.cid, sa.value FROM w
-			JOIN sample sa ON sa.characteristic_id = w.cid AND sa.ts >= w.s AND sa.ts < w.e
-			WHERE (sa.flags & ${SAMPLE_FLAGS.SUSPECT}) = 0
-		), st AS (
-			SELECT cid, count(*)::int AS n, min(value) AS lo, max(value) AS hi, avg(value) AS mean,
-			       stddev_samp(value) AS sd
-			FROM v GROUP BY cid
-		), hb AS (
-			SELECT v.cid,
-			       CASE WHEN st.hi > st.lo
-			            THEN least(${HISTOGRAM_BINS} - 1, floor((v.value - st.lo) / (st.hi - st.lo) * ${HISTOGRAM_BINS}))::int
-			            ELSE 0 END AS bin,
-			       count(*)::int AS n
-			FROM v JOIN st ON st.cid = v.cid GROUP BY 1, 2
-		)
+		`${ctes.sql}
 		SELECT ch.id AS c_id, ch.code AS c_code, ch.name AS c_name, ch.unit, ch.decimals,
 		       ch.machine_id, st.n AS count, st.lo AS min, st.hi AS max, st.mean, st.sd,
-		       jsonb_build_object('lo', st.lo, 'hi', st.hi, 'counts',
-		         (SELECT jsonb_agg(coalesce(hb.n, 0) ORDER BY g.b)
-		          FROM generate_series(0, ${HISTOGRAM_BINS} - 1) AS g(b)
-		          LEFT JOIN hb ON hb.cid = st.cid AND hb.bin = g.b)) AS histogram,
-		       ${epochMs('now()')} AS computed_at, ${SPEC_COLUMNS}
+		       ${HISTOGRAM_JSON} AS histogram,
+		       $2::float8 AS computed_at, ${SPEC_COLUMNS}
 		FROM st
 		JOIN characteristic ch ON ch.id = st.cid
 		JOIN lot l ON l.id = $1
 		LEFT JOIN process_spec ps ON ps.process_version_id = l.process_version_id
 		                         AND ps.characteristic_id = ch.id
 		ORDER BY ch.machine_id, ch.id`,
-		[lotId]
+		[lotId, now.getTime(), ...ctes.params]
 	);
 	return rows.map((r) => toSummary(r, 'live'));
 }
@@ -994,7 +974,7 @@ export async function loadLotHistory(
 	// A running lot has no stored summary yet (it is written at completion): compute it live.
 	const summaries =
 		stored.length === 0 && row.started_at !== null
-			? await liveParameterSummaries(database, lotId)
+			? await liveParameterSummaries(database, lotId, now)
 			: stored;
 	const parts = { alarms, inspections, runs, materials, deviations };
 	return {

@@ -14,6 +14,7 @@ import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { appendAudit, type Actor } from '../audit/append';
 import type { Database, TxContext } from '../db';
 import { fromEpochMs } from '../db/raw';
+import { HISTOGRAM_JSON, lotIntervals, summaryCtes } from '../lots/parameter-summary';
 import { inspection, line, lot, machine, processVersion, product, run } from '../db/schema';
 import type { LotStatus } from '../db/schema/production';
 import { actorOf, ensureCan, lineScope, type Person } from './access';
@@ -488,7 +489,8 @@ export async function changeLotStatus(
 /**
  * The per-lot parameter summaries: for every characteristic of the machines the lot ran on,
  * count, min, max, mean, SD and a 20-bin histogram of its samples inside the lot's run intervals
- * (suspect samples excluded, as from every statistic). One statement per lot, in the database;
+ * (suspect samples excluded, as from every statistic), computed in the database by the
+ * statement lots/parameter-summary.ts shares with the live view of a running lot;
  * idempotent (recomputing replaces the rows). Characteristics without samples get no row.
  */
 export async function computeLotParameterSummary(
@@ -496,37 +498,20 @@ export async function computeLotParameterSummary(
 	lotId: number,
 	now: Date
 ): Promise<number> {
+	const intervals = await lotIntervals(tx, lotId, now.getTime());
+	if (intervals.length === 0) return 0;
+	const ctes = summaryCtes(intervals, 3);
 	const rows = await tx.query<{ characteristicId: number }>(
-		`WITH iv AS (
-			SELECT machine_id, started_at AS a, coalesce(ended_at, ${fromEpochMs('$2::float8')}) AS b
-			FROM run WHERE lot_id = $1
-		), s AS (
-			SELECT c.id AS cid, s.value
-			FROM iv
-			JOIN characteristic c ON c.machine_id = iv.machine_id
-			JOIN sample s ON s.characteristic_id = c.id AND s.ts >= iv.a AND s.ts < iv.b AND (s.flags & 1) = 0
-		), st AS (
-			SELECT cid, count(*)::int AS n, min(value) AS lo, max(value) AS hi, avg(value) AS mean,
-				stddev_samp(value) AS sd
-			FROM s GROUP BY cid
-		), bins AS (
-			SELECT s.cid,
-				CASE WHEN st.hi = st.lo THEN 1 ELSE least(width_bucket(s.value, st.lo, st.hi, 20), 20) END AS bin,
-				count(*)::int AS k
-			FROM s JOIN st ON st.cid = s.cid GROUP BY 1, 2
-		)
+		`${ctes.sql}
 		INSERT INTO lot_parameter_summary (lot_id, characteristic_id, count, min, max, mean, sd, histogram, computed_at)
-		SELECT $1, st.cid, st.n, st.lo, st.hi, st.mean, st.sd,
-			jsonb_build_object('lo', st.lo, 'hi', st.hi, 'counts',
-				(SELECT jsonb_agg(coalesce(bins.k, 0) ORDER BY g)
-				 FROM generate_series(1, 20) g LEFT JOIN bins ON bins.cid = st.cid AND bins.bin = g)),
+		SELECT $1, st.cid, st.n, st.lo, st.hi, st.mean, st.sd, ${HISTOGRAM_JSON},
 			${fromEpochMs('$2::float8')}
 		FROM st
 		ON CONFLICT (lot_id, characteristic_id) DO UPDATE SET count = excluded.count, min = excluded.min,
 			max = excluded.max, mean = excluded.mean, sd = excluded.sd, histogram = excluded.histogram,
 			computed_at = excluded.computed_at
 		RETURNING characteristic_id AS "characteristicId"`,
-		[lotId, now.getTime()]
+		[lotId, now.getTime(), ...ctes.params]
 	);
 	return rows.length;
 }
