@@ -7,3 +7,4 @@ export * from './ops';
 export * from './auth';
 export * from './records';
 export * from './production';
+export * from './change';

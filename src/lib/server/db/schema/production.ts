@@ -406,12 +406,29 @@ export const inspection = pgTable(
 	]
 );
 
-export const DEVIATION_STATUSES = ['open', 'closed'] as const;
+/**
+ * Deviation workflow (issue 6): opened (prefilled from an alarm, inspection or lot) →
+ * contained (containment recorded) → investigated (root cause recorded) → actions (CAPA
+ * actions owned and dated) → effectiveness (actions done; effectiveness check due) → closed
+ * (electronic signature, meaning "closed"). Every state but `closed` is open: it covers an
+ * overdue inspection and counts as an open exception in lot release.
+ */
+export const DEVIATION_STATUSES = [
+	'open',
+	'contained',
+	'investigated',
+	'actions',
+	'effectiveness',
+	'closed'
+] as const;
 export type DeviationStatus = (typeof DEVIATION_STATUSES)[number];
+export const DEVIATION_SEVERITIES = ['minor', 'major', 'critical'] as const;
+export type DeviationSeverity = (typeof DEVIATION_SEVERITIES)[number];
 
 /**
- * A recorded departure from the process or the plan, opened from an alarm, an inspection or a
- * lot. Minimal here (open/closed); the investigation and CAPA workflow builds on it.
+ * A recorded departure from the approved process, opened from an alarm, an inspection or a lot
+ * (or by hand), with its containment, root cause, CAPA actions (table `capa`) and
+ * effectiveness check. `revision` is the record version signatures bind to.
  */
 export const deviation = pgTable(
 	'deviation',
@@ -423,16 +440,78 @@ export const deviation = pgTable(
 		lotId: integer('lot_id').references(() => lot.id),
 		alarmId: integer('alarm_id'),
 		inspectionId: integer('inspection_id'),
+		lineId: integer('line_id').references(() => line.id),
+		severity: text('severity').$type<DeviationSeverity>().notNull().default('minor'),
 		status: text('status').$type<DeviationStatus>().notNull().default('open'),
+		ownerId: integer('owner_id').references(() => appUser.id),
+		/** When the whole deviation should be closed (aging and overdue are measured from it). */
+		dueAt: tz('due_at'),
+		containment: text('containment'),
+		containedAt: tz('contained_at'),
+		containedBy: integer('contained_by').references(() => appUser.id),
+		rootCause: text('root_cause'),
+		investigatedAt: tz('investigated_at'),
+		investigatedBy: integer('investigated_by').references(() => appUser.id),
+		effectivenessDueAt: tz('effectiveness_due_at'),
+		effectivenessResult: text('effectiveness_result'),
+		/** The effectiveness check's verdict: true = actions effective. */
+		effective: boolean('effective'),
+		effectivenessCheckedAt: tz('effectiveness_checked_at'),
+		effectivenessCheckedBy: integer('effectiveness_checked_by').references(() => appUser.id),
+		revision: integer('revision').notNull().default(1),
 		openedBy: integer('opened_by').references(() => appUser.id),
 		openedAt: tz('opened_at').notNull().defaultNow(),
 		closedAt: tz('closed_at'),
-		closedBy: integer('closed_by').references(() => appUser.id)
+		closedBy: integer('closed_by').references(() => appUser.id),
+		updatedAt: tz('updated_at').notNull().defaultNow()
 	},
 	(t) => [
 		index('deviation_lot_idx').on(t.lotId),
 		index('deviation_alarm_idx').on(t.alarmId),
-		check('deviation_status_check', sql`${t.status} in ('open', 'closed')`)
+		index('deviation_status_idx').on(t.status),
+		index('deviation_opened_idx').on(t.openedAt),
+		check(
+			'deviation_status_check',
+			sql`${t.status} in ('open', 'contained', 'investigated', 'actions', 'effectiveness', 'closed')`
+		),
+		check('deviation_severity_check', sql`${t.severity} in ('minor', 'major', 'critical')`),
+		check('deviation_revision_check', sql`${t.revision} >= 1`)
+	]
+);
+
+export const CAPA_KINDS = ['corrective', 'preventive'] as const;
+export type CapaKind = (typeof CAPA_KINDS)[number];
+export const CAPA_STATUSES = ['open', 'done', 'cancelled'] as const;
+export type CapaStatus = (typeof CAPA_STATUSES)[number];
+
+/** A corrective or preventive action of a deviation, with its owner and due date. */
+export const capa = pgTable(
+	'capa',
+	{
+		id: serial('id').primaryKey(),
+		code: text('code').notNull().unique(),
+		deviationId: integer('deviation_id')
+			.notNull()
+			.references(() => deviation.id),
+		kind: text('kind').$type<CapaKind>().notNull(),
+		description: text('description').notNull(),
+		ownerId: integer('owner_id')
+			.notNull()
+			.references(() => appUser.id),
+		dueAt: tz('due_at').notNull(),
+		status: text('status').$type<CapaStatus>().notNull().default('open'),
+		/** What was done (or why cancelled). */
+		outcome: text('outcome'),
+		doneAt: tz('done_at'),
+		doneBy: integer('done_by').references(() => appUser.id),
+		createdBy: integer('created_by').references(() => appUser.id),
+		createdAt: tz('created_at').notNull().defaultNow()
+	},
+	(t) => [
+		index('capa_deviation_idx').on(t.deviationId),
+		index('capa_open_due_idx').on(t.status, t.dueAt),
+		check('capa_kind_check', sql`${t.kind} in ('corrective', 'preventive')`),
+		check('capa_status_check', sql`${t.status} in ('open', 'done', 'cancelled')`)
 	]
 );
 
