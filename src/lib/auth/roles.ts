@@ -49,7 +49,13 @@ export const PERMISSIONS = [
 	'alarm:view',
 	'alarm:acknowledge',
 	'alarm:shelve',
-	'alarm:out-of-service'
+	'alarm:out-of-service',
+	'change:view',
+	'change:author',
+	'change:approve',
+	'deviation:manage',
+	'lot:release',
+	'kpi:view'
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -65,7 +71,8 @@ export const LINE_SCOPED: ReadonlySet<Permission> = new Set([
 	'alarm:view',
 	'alarm:acknowledge',
 	'alarm:shelve',
-	'alarm:out-of-service'
+	'alarm:out-of-service',
+	'lot:release'
 ]);
 
 /** Meanings a signature can carry (21 CFR 11.50(a)(3)). */

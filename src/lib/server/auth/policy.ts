@@ -44,7 +44,15 @@ export const GRANTS: Record<Permission, readonly Role[]> = {
 	// Acknowledging also needs a current certification on the alarm's line (alarms service).
 	'alarm:acknowledge': ['operator', 'shift-lead', 'quality-engineer'],
 	'alarm:shelve': ['shift-lead', 'quality-engineer'],
-	'alarm:out-of-service': ['quality-engineer', 'manager']
+	'alarm:out-of-service': ['quality-engineer', 'manager'],
+	'change:view': ['shift-lead', 'quality-engineer', 'qa-reviewer', 'manager'],
+	// Authoring and approving also need record:sign (two signatures, two different people).
+	'change:author': ['quality-engineer', 'manager'],
+	'change:approve': ['quality-engineer', 'qa-reviewer', 'manager'],
+	'deviation:manage': ['quality-engineer', 'qa-reviewer', 'manager'],
+	// Release or reject a lot (with a signature): QA, on the lines granted.
+	'lot:release': ['qa-reviewer'],
+	'kpi:view': ['quality-engineer', 'qa-reviewer', 'manager']
 };
 
 export interface RoleGrantScope {
