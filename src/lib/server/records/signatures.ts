@@ -26,6 +26,7 @@ import { verifyPassword } from '../auth/passwords';
 import { can, type Principal, type Scope } from '../auth/policy';
 import { contentSha256 } from './canonical';
 import { limitVersionSignable } from './limit-versions';
+import { deviationSignable } from '../production/deviations';
 
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 type Queryable = RawQuery & { db: AppDb };
@@ -62,16 +63,28 @@ export interface SignableAdapter {
 	): Promise<SignableVersion | null>;
 	/** Called in the signing transaction when an `approved` signature completed the pair. */
 	onApproved?(tx: TxContext, record: SignableVersion, actor: Actor): Promise<void>;
+	/**
+	 * Called in the signing transaction after any signature of this record is stored, so a
+	 * record whose state changes by a signature (a deviation closed) changes with it or not at all.
+	 */
+	onSigned?(
+		tx: TxContext,
+		record: SignableVersion,
+		signed: { meaning: SignatureMeaning; signerUserId: number; signedAt: Date },
+		actor: Actor
+	): Promise<void>;
 }
 
 /** The records that can be signed. Adding a record type: write its adapter, list it here. */
-export const SIGNABLE_RECORD_TYPES = ['control-limit-version'] as const;
+export const SIGNABLE_RECORD_TYPES = ['control-limit-version', 'deviation'] as const;
 export type SignableRecordType = (typeof SIGNABLE_RECORD_TYPES)[number];
 
 function adapterOf(recordType: string): SignableAdapter | null {
 	switch (recordType) {
 		case 'control-limit-version':
 			return limitVersionSignable;
+		case 'deviation':
+			return deviationSignable;
 		default:
 			return null;
 	}
@@ -430,6 +443,14 @@ export async function signRecord(
 			},
 			reason: input.reason?.trim() || null
 		});
+		if (adapter.onSigned) {
+			await adapter.onSigned(
+				tx,
+				record,
+				{ meaning: input.meaning, signerUserId: user.id, signedAt: row.signedAt },
+				actor
+			);
+		}
 		if (completesApproval && adapter.onApproved) {
 			await adapter.onApproved(tx, record, actor);
 		}
