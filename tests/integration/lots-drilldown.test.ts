@@ -21,6 +21,7 @@ import {
 import { lotsActiveAt } from '$lib/server/lots/at-time';
 import { CHART_BUCKETS, loadLotCharts } from '$lib/server/lots/charts';
 import { loadLotHistory, type LotHistory } from '$lib/server/lots/history';
+import { lotContentHash } from '$lib/server/lots/signing';
 import {
 	lotSearchSchema,
 	searchLots,
@@ -272,7 +273,8 @@ describe.each(BACKENDS)('lot drill-down and traceability on %s', (backend) => {
 			`INSERT INTO signature (record_type, record_id, record_version, content_sha256, signer_user_id,
 			   signer_full_name, signer_username, meaning, signed_at, session_id)
 			 VALUES ('lot', $1, 1, $2, $3, 'Quinn Engineer', $4, 'reviewed', now(), 'test')`,
-			[String(a1.lotId), 'a'.repeat(64), qe.userId, qe.username]
+			// Over the lot's signable content at its revision (lots/signing.ts), so it shows valid.
+			[String(a1.lotId), (await lotContentHash(db, a1.lotId))?.sha256, qe.userId, qe.username]
 		);
 
 		// A running lot on L1.M1 with raw samples (no stored summary yet).
@@ -438,7 +440,7 @@ describe.each(BACKENDS)('lot drill-down and traceability on %s', (backend) => {
 					['inspection-suspect', ids.inspSuspect],
 					['certification', ids.run2],
 					['material', ids.mlQuarantine],
-					['deviation-open', ids.deviation]
+					['deviation', ids.deviation]
 				])
 			);
 			expect(kinds).toHaveLength(7);

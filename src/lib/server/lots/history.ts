@@ -21,6 +21,7 @@ import { epochMs } from '../db/raw';
 import { standingAt, type CertificationStanding } from '../production/certifications';
 import { canViewLot, type LotViewer } from './access';
 import { HISTOGRAM_JSON, lotIntervals, summaryCtes } from './parameter-summary';
+import { LOT_RECORD_TYPE, lotContentHash } from './signing';
 
 /** The lot's own audit trail is long for a long lot; the page shows the newest this many. */
 export const LOT_TRAIL_LIMIT = 500;
@@ -178,6 +179,8 @@ export interface DeviationView {
 	status: string;
 	alarmId: number | null;
 	inspectionId: number | null;
+	/** The inspection a missed-inspection alarm it was opened from is about (coverage). */
+	alarmInspectionId: number | null;
 	openedBy: string | null;
 	openedAt: Date;
 	closedBy: string | null;
@@ -204,9 +207,9 @@ export interface LotSignatureView {
 	signerUsername: string;
 	meaning: string;
 	signedAt: Date;
-	/** Bound to the lot's current revision (a later change shows it as superseded). */
+	/** Bound to the lot's current revision and content (a later change shows it as not valid). */
 	valid: boolean;
-	invalidReason: 'superseded' | null;
+	invalidReason: 'superseded' | 'content-changed' | null;
 	currentVersion: number;
 }
 
@@ -218,13 +221,17 @@ export type ExceptionKind =
 	| 'inspection-suspect'
 	| 'certification'
 	| 'material'
-	| 'deviation-open';
+	| 'deviation';
 
 export interface LotException {
 	kind: ExceptionKind;
 	text: string;
 	/** What it is about, for links: alarm / inspection / run / material lot / deviation id. */
 	ref: number;
+	/** Still open: release is refused while any is (docs/lot-release.md says what resolves each). */
+	open: boolean;
+	/** How it was resolved (who acknowledged, which closed deviation covers it); null while open. */
+	resolution: string | null;
 }
 
 export interface LotHistory {
@@ -744,15 +751,18 @@ async function loadDeviations(db: RawQuery, lotId: number): Promise<DeviationVie
 		status: string;
 		alarm_id: number | null;
 		inspection_id: number | null;
+		alarm_inspection_id: number | null;
 		opened_by: string | null;
 		opened_at: number;
 		closed_by: string | null;
 		closed_at: number | null;
 	}>(
 		`SELECT d.id, d.code, d.title, d.description, d.status, d.alarm_id, d.inspection_id,
+		        da.inspection_id AS alarm_inspection_id,
 		        ob.full_name AS opened_by, ${epochMs('d.opened_at')} AS opened_at,
 		        cb.full_name AS closed_by, ${epochMs('d.closed_at')} AS closed_at
 		 FROM deviation d
+		 LEFT JOIN alarm da ON da.id = d.alarm_id
 		 LEFT JOIN app_user ob ON ob.id = d.opened_by
 		 LEFT JOIN app_user cb ON cb.id = d.closed_by
 		 WHERE d.lot_id = $1 ORDER BY d.opened_at, d.id`,
@@ -766,6 +776,7 @@ async function loadDeviations(db: RawQuery, lotId: number): Promise<DeviationVie
 		status: r.status,
 		alarmId: r.alarm_id,
 		inspectionId: r.inspection_id,
+		alarmInspectionId: r.alarm_inspection_id,
 		openedBy: r.opened_by,
 		openedAt: new Date(r.opened_at),
 		closedBy: r.closed_by,
@@ -821,14 +832,19 @@ async function loadAudit(db: RawQuery, lotId: number): Promise<LotAuditEntry[]> 
 	}));
 }
 
-/** Record type under which lot signatures (review, release, rejection) are stored. */
-export const LOT_RECORD_TYPE = 'lot';
+export { LOT_RECORD_TYPE };
 
+/**
+ * The lot's signatures, each judged against the lot as it is now: signed at the current
+ * revision AND over the same content (lots/signing.ts recomputes the SHA-256 of the signed
+ * content; a mismatch at the same revision means the record changed without a new revision).
+ */
 async function loadSignatures(
 	db: RawQuery,
 	lotId: number,
 	revision: number
 ): Promise<LotSignatureView[]> {
+	const current = await lotContentHash(db, lotId);
 	const rows = await db.query<{
 		id: number;
 		record_version: number;
@@ -852,74 +868,187 @@ async function loadSignatures(
 		signerUsername: r.signer_username,
 		meaning: r.meaning,
 		signedAt: new Date(r.signed_at),
-		valid: r.record_version === revision,
-		invalidReason: r.record_version === revision ? null : 'superseded',
-		currentVersion: revision
+		...signatureValidity(r, current?.version ?? revision, current?.sha256 ?? null),
+		currentVersion: current?.version ?? revision
 	}));
+}
+
+function signatureValidity(
+	r: { record_version: number; content_sha256: string },
+	version: number,
+	sha256: string | null
+): Pick<LotSignatureView, 'valid' | 'invalidReason'> {
+	if (r.record_version !== version) return { valid: false, invalidReason: 'superseded' };
+	if (r.content_sha256 !== sha256) return { valid: false, invalidReason: 'content-changed' };
+	return { valid: true, invalidReason: null };
 }
 
 const fmtTime = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
-/** What a reviewer must look at first: every departure the record shows. */
+/** Alarm states that set an alarm aside without anyone having responded to it. */
+const SET_ASIDE = ['shelved', 'suppressed', 'out_of_service'];
+
+/**
+ * What a reviewer must look at first: every departure the record shows, each either OPEN (lot
+ * release is refused while one is: lots/release.ts) or resolved, with how. docs/lot-release.md
+ * is the reference; in short:
+ * - alarm during a run: resolved when acknowledged (state acknowledged or cleared, or set aside
+ *   after an acknowledgement) or when a closed deviation was opened from it;
+ * - deviation of the lot: open while its status is not `closed`;
+ * - missed, overdue, late or waived inspection: resolved by a CLOSED deviation covering it (on
+ *   the inspection, on the missed-inspection alarm about it, the one that waived it, or on the
+ *   lot as a whole — the rule completion uses, here with the deviation closed);
+ * - suspect result: open until a second person confirmed it (then resolved, and still listed);
+ * - run whose operator's certification was not current at its start, material lot not
+ *   validated: resolved by a closed deviation on the lot as a whole.
+ */
 export function lotExceptions(
 	h: Pick<LotHistory, 'alarms' | 'inspections' | 'runs' | 'materials' | 'deviations'>
 ): LotException[] {
 	const out: LotException[] = [];
+	const closed = h.deviations.filter((d) => d.status === 'closed');
+	const closedText = (d: DeviationView) =>
+		`covered by deviation ${d.code}, closed${d.closedBy ? ` by ${d.closedBy}` : ''}${d.closedAt ? ` ${fmtTime(d.closedAt)}` : ''}`;
+	// A deviation on the lot as a whole (not opened from an alarm or an inspection).
+	const lotWide = closed.find((d) => d.alarmId === null && d.inspectionId === null) ?? null;
+
 	for (const a of h.alarms) {
 		const where = a.characteristic ? a.characteristic.code : `machine ${a.machineId}`;
-		out.push({ kind: 'alarm', ref: a.id, text: `${where}: ${a.message} (${fmtTime(a.ts)})` });
+		const acknowledged =
+			a.state === 'acknowledged' ||
+			a.state === 'cleared' ||
+			(SET_ASIDE.includes(a.state) && a.acknowledgedAt !== null);
+		const viaDeviation = closed.find((d) => d.alarmId === a.id) ?? null;
+		const resolution = acknowledged
+			? a.acknowledgedBy
+				? `acknowledged by ${a.acknowledgedBy}${a.acknowledgedAt ? ` ${fmtTime(a.acknowledgedAt)}` : ''}${a.causeCode ? ` (cause ${a.causeCode})` : ''}`
+				: a.state === 'cleared'
+					? 'acknowledged and cleared'
+					: 'acknowledged'
+			: viaDeviation
+				? closedText(viaDeviation)
+				: null;
+		out.push({
+			kind: 'alarm',
+			ref: a.id,
+			text: `${where}: ${a.message} (${fmtTime(a.ts)}), ${a.state.replace(/_/g, ' ')}`,
+			open: resolution === null,
+			resolution
+		});
 	}
+
 	const inspectionKinds: Partial<Record<InspectionTiming, ExceptionKind>> = {
 		missed: 'inspection-missed',
 		late: 'inspection-late',
 		overdue: 'inspection-overdue',
-		suspect: 'inspection-suspect'
+		suspect: 'inspection-suspect',
+		waived: 'inspection-missed'
 	};
 	const inspectionWords: Partial<Record<InspectionTiming, string>> = {
 		missed: 'missed',
 		late: 'done late',
 		overdue: 'overdue',
-		suspect: 'suspect result awaiting confirmation'
+		suspect: 'suspect result awaiting confirmation',
+		waived: 'not done, waived under a deviation'
 	};
 	for (const i of h.inspections) {
+		const label = `${i.plan.name} #${i.seq} due ${fmtTime(i.dueAt)}`;
+		if (i.timing === 'suspect') {
+			out.push({
+				kind: 'inspection-suspect',
+				ref: i.id,
+				text: `${label}: ${inspectionWords.suspect}`,
+				open: true,
+				resolution: null
+			});
+			continue;
+		}
+		if (i.suspectReason !== null && i.confirmedBy !== null) {
+			out.push({
+				kind: 'inspection-suspect',
+				ref: i.id,
+				text: `${label}: suspect result (${i.suspectReason})`,
+				open: false,
+				resolution: `confirmed by ${i.confirmedBy}${i.confirmedAt ? ` ${fmtTime(i.confirmedAt)}` : ''}`
+			});
+		}
 		const kind = inspectionKinds[i.timing];
 		if (!kind) continue;
+		// Most specific first, as completion's coveringDeviation, but only a closed one resolves.
+		const covering =
+			closed.find((d) => d.id === i.deviationId) ??
+			closed.find((d) => d.inspectionId === i.id) ??
+			closed.find((d) => d.alarmInspectionId === i.id) ??
+			lotWide;
 		out.push({
 			kind,
 			ref: i.id,
-			text: `${i.plan.name} #${i.seq} due ${fmtTime(i.dueAt)}: ${inspectionWords[i.timing]}`
+			text: `${label}: ${inspectionWords[i.timing]}`,
+			open: covering === null,
+			resolution: covering ? closedText(covering) : null
 		});
 	}
+
 	for (const r of h.runs) {
-		if (r.certification === null) {
-			out.push({
-				kind: 'certification',
-				ref: r.id,
-				text: `${r.operator.fullName} on ${r.machine.code} (${r.operation}): no certification recorded at start`
-			});
-		} else if (r.certification.standing !== 'current') {
-			out.push({
-				kind: 'certification',
-				ref: r.id,
-				text: `${r.operator.fullName} on ${r.machine.code} (${r.operation}): certification ${r.certification.standing} at start`
-			});
-		}
+		const who = `${r.operator.fullName} on ${r.machine.code} (${r.operation})`;
+		const problem =
+			r.certification === null
+				? 'no certification recorded at start'
+				: r.certification.standing !== 'current'
+					? `certification ${r.certification.standing} at start`
+					: null;
+		if (problem === null) continue;
+		out.push({
+			kind: 'certification',
+			ref: r.id,
+			text: `${who}: ${problem}`,
+			open: lotWide === null,
+			resolution: lotWide ? closedText(lotWide) : null
+		});
 	}
 	for (const m of h.materials) {
-		if (m.materialLot.status !== 'validated') {
-			out.push({
-				kind: 'material',
-				ref: m.materialLot.id,
-				text: `Material lot ${m.materialLot.code} (${m.material.code}) is ${m.materialLot.status}`
-			});
-		}
+		if (m.materialLot.status === 'validated') continue;
+		out.push({
+			kind: 'material',
+			ref: m.materialLot.id,
+			text: `Material lot ${m.materialLot.code} (${m.material.code}) is ${m.materialLot.status}`,
+			open: lotWide === null,
+			resolution: lotWide ? closedText(lotWide) : null
+		});
 	}
 	for (const d of h.deviations) {
-		if (d.status === 'open') {
-			out.push({ kind: 'deviation-open', ref: d.id, text: `Deviation ${d.code} open: ${d.title}` });
-		}
+		const isOpen = d.status !== 'closed';
+		out.push({
+			kind: 'deviation',
+			ref: d.id,
+			text: `Deviation ${d.code} ${isOpen ? d.status : 'closed'}: ${d.title}`,
+			open: isOpen,
+			resolution: isOpen
+				? null
+				: `closed${d.closedBy ? ` by ${d.closedBy}` : ''}${d.closedAt ? ` ${fmtTime(d.closedAt)}` : ''}`
+		});
 	}
-	return out;
+	// Open ones first (stable: each kind keeps its order), then the resolved ones.
+	return [...out.filter((e) => e.open), ...out.filter((e) => !e.open)];
+}
+
+/**
+ * The exceptions of one lot alone (the release service under its lock, the review queue):
+ * the five statements lotExceptions needs, none of the rest of the history.
+ */
+export async function loadLotExceptions(
+	db: RawQuery,
+	lotId: number,
+	now: Date = new Date()
+): Promise<LotException[]> {
+	const [alarms, inspections, runs, materials, deviations] = await Promise.all([
+		loadAlarms(db, lotId),
+		loadInspections(db, lotId, now),
+		loadRuns(db, lotId),
+		loadMaterials(db, lotId),
+		loadDeviations(db, lotId)
+	]);
+	return lotExceptions({ alarms, inspections, runs, materials, deviations });
 }
 
 function countInspections(list: InspectionView[]): LotHistory['inspectionCounts'] {

@@ -24,6 +24,8 @@ export type ProductionAction =
 	| 'lot-plan'
 	| 'lot-quantities'
 	| 'lot-review'
+	| 'lot-release'
+	| 'lot-reject'
 	| 'deviation-open'
 	| 'material-receive'
 	| 'material-decide'

@@ -18,7 +18,10 @@ export const PRODUCTION_ERROR_CODES = [
 	'inspection-unconfirmed',
 	'inspection-closed',
 	'same-person',
-	'material-not-pending'
+	'material-not-pending',
+	// Lot release (lots/release.ts): exceptions still open; the electronic signature refused.
+	'exceptions-open',
+	'signature-refused'
 ] as const;
 export type ProductionErrorCode = (typeof PRODUCTION_ERROR_CODES)[number];
 
@@ -52,6 +55,9 @@ export function httpStatus(code: ProductionErrorCode): number {
 			return 400;
 		case 'not-found':
 			return 404;
+		case 'signature-refused':
+			// Re-authentication or signing right failed: not allowed, whatever the lot's state.
+			return 403;
 		default:
 			// The request was understood and authorised, but the state of the records refuses it.
 			return 409;

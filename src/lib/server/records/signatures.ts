@@ -26,6 +26,7 @@ import { verifyPassword } from '../auth/passwords';
 import { can, type Principal, type Scope } from '../auth/policy';
 import { contentSha256 } from './canonical';
 import { limitVersionSignable } from './limit-versions';
+import { lotSignable } from '../lots/signing';
 import { deviationSignable } from '../production/deviations';
 
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
@@ -51,6 +52,11 @@ export interface SignableVersion {
 	meanings: readonly SignatureMeaning[];
 	/** `approved` needs an `authored` signature of this version by a different person. */
 	dualSignature: boolean;
+	/**
+	 * Signing this record IS a state change (lot release): refused unless the caller's service
+	 * passes `transition` (SignInput), so a generic signing path cannot sign without the change.
+	 */
+	transitionRequired?: boolean;
 }
 
 export interface SignableAdapter {
@@ -76,7 +82,7 @@ export interface SignableAdapter {
 }
 
 /** The records that can be signed. Adding a record type: write its adapter, list it here. */
-export const SIGNABLE_RECORD_TYPES = ['control-limit-version', 'deviation'] as const;
+export const SIGNABLE_RECORD_TYPES = ['control-limit-version', 'deviation', 'lot'] as const;
 export type SignableRecordType = (typeof SIGNABLE_RECORD_TYPES)[number];
 
 function adapterOf(recordType: string): SignableAdapter | null {
@@ -85,6 +91,8 @@ function adapterOf(recordType: string): SignableAdapter | null {
 			return limitVersionSignable;
 		case 'deviation':
 			return deviationSignable;
+		case 'lot':
+			return lotSignable;
 		default:
 			return null;
 	}
@@ -227,6 +235,13 @@ export interface SignInput {
 	reason?: string | null;
 	/** The version the signer was shown; a different current version refuses the signing. */
 	expectedVersion?: number;
+	/**
+	 * The state change this signature completes (lot release, lots/release.ts): run in the
+	 * signing transaction once the record is locked and the version, scope and meaning checks
+	 * passed; returns the version to sign, i.e. the record as it is after the change. Throwing
+	 * refuses the change and the signature alike.
+	 */
+	transition?: (tx: TxContext, record: SignableVersion, actor: Actor) => Promise<SignableVersion>;
 }
 
 export interface SignOptions {
@@ -360,16 +375,22 @@ export async function signRecord(
 	}
 
 	return database.transaction(async (tx) => {
-		const record = await adapter.load(tx, input.recordId, { lock: true });
-		if (!record) throw new SignatureError('record-not-found');
-		if (input.expectedVersion !== undefined && input.expectedVersion !== record.version) {
+		const loaded = await adapter.load(tx, input.recordId, { lock: true });
+		if (!loaded) throw new SignatureError('record-not-found');
+		if (input.expectedVersion !== undefined && input.expectedVersion !== loaded.version) {
 			throw new SignatureError('version-changed');
 		}
 		// The line the record sits on must be visible to the signer (line-scoped grants).
-		if (!can(principal, 'characteristic:view', record.scope)) {
+		if (!can(principal, 'characteristic:view', loaded.scope)) {
 			throw new SignatureError('not-permitted');
 		}
-		if (!record.meanings.includes(input.meaning)) throw new SignatureError('meaning-not-allowed');
+		if (!loaded.meanings.includes(input.meaning)) throw new SignatureError('meaning-not-allowed');
+		if (loaded.transitionRequired && !input.transition) {
+			throw new SignatureError('meaning-not-allowed');
+		}
+		const record = input.transition
+			? await input.transition(tx, loaded, { userId: user.id, label: user.username })
+			: loaded;
 		const hash = contentSha256(record.content);
 		const existing = await tx.db
 			.select({
