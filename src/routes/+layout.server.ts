@@ -27,6 +27,7 @@ export const load: LayoutServerLoad = ({ locals }) => {
 					materials: can(p, 'material:manage'),
 					certifications: can(p, 'certification:manage'),
 					alarms: can(p, 'alarm:view'),
+					kpi: can(p, 'kpi:view'),
 					alarmCodes: can(p, 'master-data:manage'),
 					audit: can(p, 'audit:view'),
 					users: can(p, 'users:manage'),

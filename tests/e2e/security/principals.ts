@@ -19,7 +19,7 @@ export interface MatrixPrincipal {
 }
 
 /** The demo plant seeds line L1 first, then its machines and characteristics, and admin first. */
-const PARAMS = { line: 'L1', id: '1' };
+const PARAMS = { line: 'L1', id: '1', kpi: 'batch-yield' };
 
 export async function principalsForMatrix(
 	baseURL: string
