@@ -305,3 +305,187 @@ describe('demo history: per-lot parameter summaries', () => {
 		expect(bad.slice(0, 3)).toEqual([]);
 	});
 });
+
+describe('demo history: release times and plan', () => {
+	const hours = () =>
+		h.lots
+			.filter((l) => l.status === 'released')
+			.map((l) => ((l.decidedAt as number) - (l.completedAt as number)) / 3_600_000)
+			.sort((a, b) => a - b);
+
+	it('releases about a day and a half after completion, with a long tail of slow lots', () => {
+		const xs = hours();
+		const median = xs[Math.floor(xs.length / 2)];
+		expect(median).toBeGreaterThan(24);
+		expect(median).toBeLessThan(48);
+		expect(xs[Math.floor(xs.length * 0.9)]).toBeLessThan(5 * 24);
+		expect(xs.filter((x) => x > 4 * 24).length).toBeGreaterThan(20);
+		expect(xs[0]).toBeGreaterThanOrEqual(5);
+	});
+
+	it('leaves the newest completed lots awaiting review, some already in review', () => {
+		const waiting = h.lots.filter((l) => l.status === 'completed' || l.status === 'in_review');
+		expect(waiting.filter((l) => l.status === 'completed').length).toBeGreaterThan(0);
+		expect(waiting.filter((l) => l.status === 'in_review').length).toBeGreaterThan(0);
+		for (const l of waiting) {
+			expect(l.decidedAt).toBeNull();
+			expect(l.reviewStartedAt === null).toBe(l.status === 'completed');
+		}
+	});
+
+	it('starts most lots on plan, some hours late and a few a day late', () => {
+		const slips = h.lots
+			.filter((l) => l.startedAt !== null)
+			.map((l) => ((l.startedAt as number) - l.plannedStart) / 3_600_000);
+		const onPlan = slips.filter((s) => s <= 2).length / slips.length;
+		expect(onPlan).toBeGreaterThan(0.8);
+		expect(onPlan).toBeLessThan(0.95);
+		expect(slips.filter((s) => s > 18).length).toBeGreaterThan(10);
+		expect(slips.filter((s) => s < 0).length).toBeGreaterThan(10);
+	});
+});
+
+describe('demo history: deviation workflow and CAPA', () => {
+	const order = ['open', 'contained', 'investigated', 'actions', 'effectiveness', 'closed'];
+
+	it('sets each step exactly when reached before now, in order, the status being the last', () => {
+		for (const d of h.deviations) {
+			const k = order.indexOf(d.status);
+			expect(d.revision).toBe(k + 1);
+			expect(d.containedAt !== null).toBe(k >= 1);
+			expect(d.containment !== null && d.containedBy !== null).toBe(k >= 1);
+			expect(d.rootCause !== null && d.investigatedAt !== null).toBe(k >= 2);
+			expect(d.effectivenessDueAt !== null).toBe(k >= 4);
+			expect(d.closedAt !== null && d.closedBy !== null).toBe(k === 5);
+			if (k === 5) expect(d.effective).toBe(true);
+			const times = [
+				d.openedAt,
+				d.containedAt,
+				d.investigatedAt,
+				d.effectivenessCheckedAt,
+				d.closedAt
+			].filter((t): t is number => t !== null);
+			expect([...times].sort((a, b) => a - b)).toEqual(times);
+			expect(times[times.length - 1]).toBeLessThanOrEqual(NOW);
+			expect(d.dueAt).toBeGreaterThan(d.openedAt);
+		}
+	});
+
+	it('keeps most closed and about a dozen open in several states, some overdue', () => {
+		const open = h.deviations.filter((d) => d.status !== 'closed');
+		expect(h.deviations.length).toBeGreaterThan(180);
+		expect(open.length).toBeGreaterThanOrEqual(10);
+		expect(open.length).toBeLessThanOrEqual(20);
+		expect(new Set(open.map((d) => d.status)).size).toBeGreaterThanOrEqual(4);
+		expect(open.filter((d) => d.dueAt < NOW).length).toBeGreaterThan(0);
+		expect(new Set(h.deviations.map((d) => d.code)).size).toBe(h.deviations.length);
+		expect(new Set(h.deviations.map((d) => d.severity))).toEqual(
+			new Set(['minor', 'major', 'critical'])
+		);
+	});
+
+	it('releases a lot only after every deviation on it closed', () => {
+		for (const d of h.deviations) {
+			if (d.lot === null) continue;
+			const lot = h.lots[d.lot];
+			if (lot.status !== 'released') continue;
+			expect(d.closedAt).not.toBeNull();
+			expect(d.closedAt as number).toBeLessThan(lot.decidedAt as number);
+		}
+	});
+
+	it('gives 1-3 CAPA actions per deviation past investigation, done before the effectiveness check', () => {
+		const byDeviation = new Map<number, typeof h.capas>();
+		for (const c of h.capas)
+			byDeviation.set(c.deviation, [...(byDeviation.get(c.deviation) ?? []), c]);
+		h.deviations.forEach((d, i) => {
+			const actions = byDeviation.get(i) ?? [];
+			const past = ['actions', 'effectiveness', 'closed'].includes(d.status);
+			if (!past) {
+				expect(actions).toEqual([]);
+				return;
+			}
+			expect(actions.length).toBeGreaterThanOrEqual(1);
+			expect(actions.length).toBeLessThanOrEqual(3);
+			expect(actions.some((a) => a.kind === 'corrective')).toBe(true);
+			for (const a of actions) {
+				expect(a.dueAt).toBeGreaterThan(a.createdAt);
+				expect(a.status === 'open').toBe(a.doneAt === null);
+				if (d.status !== 'actions') expect(a.status).not.toBe('open');
+				if (a.doneAt !== null) expect(a.doneAt).toBeLessThanOrEqual(NOW);
+			}
+		});
+		expect(new Set(h.capas.map((c) => c.code)).size).toBe(h.capas.length);
+		expect(h.capas.filter((c) => c.status === 'open' && c.dueAt < NOW).length).toBeGreaterThan(0);
+		expect(h.capas.some((c) => c.status === 'cancelled')).toBe(true);
+	});
+});
+
+describe('demo history: change requests and KPI targets', () => {
+	it('holds about sixty change requests of every kind and status, approvers never the author', () => {
+		const crs = h.changeRequests;
+		expect(crs.length).toBeGreaterThanOrEqual(55);
+		expect(crs.length).toBeLessThanOrEqual(70);
+		expect(new Set(crs.map((c) => c.kind)).size).toBe(5);
+		expect(new Set(crs.map((c) => c.status))).toEqual(
+			new Set([
+				'draft',
+				'impact',
+				'review',
+				'approved',
+				'implemented',
+				'closed',
+				'rejected',
+				'withdrawn'
+			])
+		);
+		expect(new Set(crs.map((c) => c.code)).size).toBe(crs.length);
+		for (const c of crs) {
+			if (c.approver !== null) expect(c.approver).not.toBe(c.author);
+			const steps = [
+				c.openedAt,
+				c.impactAt,
+				c.reviewAt,
+				c.approvedAt,
+				c.implementedAt,
+				c.closedAt
+			].filter((t): t is number => t !== null);
+			expect([...steps].sort((a, b) => a - b)).toEqual(steps);
+			expect(Math.max(...steps, c.rejectedAt ?? 0, c.withdrawnAt ?? 0)).toBeLessThanOrEqual(NOW);
+			expect(c.impact === null).toBe(c.impactAt === null);
+			expect(c.effectiveFrom === null).toBe(c.approvedAt === null);
+			if (c.status === 'rejected') expect(c.rejectedAt).not.toBeNull();
+			if (c.status === 'withdrawn') {
+				expect(c.withdrawnAt).not.toBeNull();
+				expect(c.approvedAt).toBeNull();
+			}
+			if (c.resultProcessVersion !== null) expect(c.resultProcessVersion.version).toBe(2);
+		}
+		// The changes that made process version 2 carry its approval.
+		for (const v of h.processVersions.filter((x) => x.version === 2)) {
+			const cr = crs.find((c) => c.resultProcessVersion?.product === v.product);
+			expect(cr?.approvedAt).toBe(v.approvedAt);
+			expect(cr?.effectiveFrom).toBe(v.effectiveFrom);
+		}
+	});
+
+	it('sets a plant-wide target for every KPI, with its direction', () => {
+		expect(h.kpiTargets.map((k) => k.kpi).sort()).toEqual(
+			[
+				'batch-yield',
+				'first-pass-yield',
+				'release-time',
+				'change-approval-time',
+				'change-close-time',
+				'rework-rate',
+				'scrap-rate',
+				'on-time-inspections',
+				'record-completeness',
+				'alarms-per-line',
+				'capa-aging',
+				'plan-achievement'
+			].sort()
+		);
+		for (const k of h.kpiTargets) expect(['higher', 'lower']).toContain(k.better);
+	});
+});

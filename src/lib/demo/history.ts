@@ -38,7 +38,10 @@ export const HISTORY_DAYS = 365;
 export const V2_AGE_DAYS = 182;
 /** Equal-width bins of every per-lot histogram. */
 export const HISTOGRAM_BINS = 20;
-/** Lots whose completion is more recent than this are not yet released (in review/completed). */
+/**
+ * The first version released no lot completed more recently than this; the release times now
+ * come from a distribution (releaseTimeMs), and this stays for that version's draw pattern.
+ */
 export const REVIEW_WINDOW_MS = 30 * HOUR_MS;
 /** No historical alarm in the last day: the wall's live alarms are the simulator's. */
 export const ALARM_QUIET_MS = DAY_MS;
@@ -257,18 +260,132 @@ export interface HistoryAlarm {
 	run: number;
 }
 
+/** What a deviation was opened about (tests and docs; the row has no such column). */
+export type HistoryDeviationKind =
+	| 'missed-inspection'
+	| 'nonconforming-result'
+	| 'spec-alarm'
+	| 'spc-alarm'
+	| 'certification'
+	| 'rejected-lot'
+	| 'plant';
+
+export type HistoryDeviationStatus =
+	'open' | 'contained' | 'investigated' | 'actions' | 'effectiveness' | 'closed';
+
+export type HistorySeverity = 'minor' | 'major' | 'critical';
+
+/**
+ * A deviation with its workflow (schema/production.ts): every step's time and person is set
+ * exactly when the step was reached before `now`, and `status` is the last step reached.
+ */
 export interface HistoryDeviation {
 	code: string;
 	title: string;
 	description: string;
+	kind: HistoryDeviationKind;
 	lot: number | null;
 	alarm: number | null;
 	inspection: number | null;
-	status: 'open' | 'closed';
+	line: string | null;
+	severity: HistorySeverity;
+	status: HistoryDeviationStatus;
+	owner: string;
+	/** When the whole deviation should be closed (overdue when open past it). */
+	dueAt: number;
+	containment: string | null;
+	containedAt: number | null;
+	containedBy: string | null;
+	rootCause: string | null;
+	investigatedAt: number | null;
+	investigatedBy: string | null;
+	effectivenessDueAt: number | null;
+	effectivenessResult: string | null;
+	effective: boolean | null;
+	effectivenessCheckedAt: number | null;
+	effectivenessCheckedBy: string | null;
+	/** Steps reached + 1 (open 1 … closed 6). */
+	revision: number;
 	openedBy: string;
 	openedAt: number;
 	closedAt: number | null;
 	closedBy: string | null;
+	updatedAt: number;
+}
+
+/** A corrective or preventive action of a deviation (table capa). */
+export interface HistoryCapa {
+	code: string;
+	/** Index into `deviations`. */
+	deviation: number;
+	kind: 'corrective' | 'preventive';
+	description: string;
+	owner: string;
+	dueAt: number;
+	status: 'open' | 'done' | 'cancelled';
+	outcome: string | null;
+	doneAt: number | null;
+	doneBy: string | null;
+	createdBy: string;
+	createdAt: number;
+}
+
+export type HistoryChangeKind =
+	'process-version' | 'spec-limit' | 'control-limit' | 'rule-set' | 'sampling-plan';
+export type HistoryChangeStatus =
+	'draft' | 'impact' | 'review' | 'approved' | 'implemented' | 'closed' | 'rejected' | 'withdrawn';
+
+/** A change request (table change_request) with its step times. */
+export interface HistoryChangeRequest {
+	code: string;
+	kind: HistoryChangeKind;
+	title: string;
+	justification: string;
+	status: HistoryChangeStatus;
+	characteristic: string | null;
+	product: string | null;
+	/** The process version the change starts from (product code + version), if any. */
+	processVersion: { product: string; version: number } | null;
+	/** The process version an implemented change created (only the v2 changes: they exist). */
+	resultProcessVersion: { product: string; version: number } | null;
+	line: string;
+	proposal: Record<string, unknown>;
+	/** Impact analysis as computed on entering impact (null while draft). */
+	impact: {
+		products: string[];
+		characteristics: string[];
+		openLots: string[];
+		computedAt: string;
+	} | null;
+	effectiveFrom: number | null;
+	revision: number;
+	author: string;
+	approver: string | null;
+	openedAt: number;
+	impactAt: number | null;
+	reviewAt: number | null;
+	approvedAt: number | null;
+	implementedAt: number | null;
+	closedAt: number | null;
+	rejectedAt: number | null;
+	withdrawnAt: number | null;
+	decisionReason: string | null;
+	updatedAt: number;
+}
+
+/** A plant-wide KPI target (table kpi_target, site null); units in docs/demo-history.md. */
+export interface HistoryKpiTarget {
+	kpi: string;
+	target: number;
+	better: 'higher' | 'lower';
+	unit: string;
+}
+
+/** Quality staff without a password (they author, approve, own and decide; cannot sign in). */
+export interface HistoryStaff {
+	username: string;
+	fullName: string;
+	role: 'quality-engineer' | 'qa-reviewer';
 }
 
 export interface HistoryShipment {
@@ -310,8 +427,12 @@ export interface DemoHistory {
 	inspections: HistoryInspection[];
 	alarms: HistoryAlarm[];
 	deviations: HistoryDeviation[];
+	capas: HistoryCapa[];
 	shipments: HistoryShipment[];
 	summaries: HistorySummary[];
+	staff: HistoryStaff[];
+	changeRequests: HistoryChangeRequest[];
+	kpiTargets: HistoryKpiTarget[];
 	/** The operation each machine performs (certifications and runs name it). */
 	operations: Record<string, string>;
 }
@@ -513,7 +634,45 @@ export const HISTORY_PEOPLE: HistoryPerson[] = [
 ];
 
 /** Demo users this history names (they must exist before seeding). */
-export const HISTORY_DEMO_USERS = ['admin', 'operator', 'lead', 'qe', 'qa', 'customer'] as const;
+export const HISTORY_DEMO_USERS = [
+	'admin',
+	'operator',
+	'lead',
+	'qe',
+	'qa',
+	'manager',
+	'customer'
+] as const;
+
+/**
+ * A second quality engineer and a second QA reviewer, so change requests have authors and
+ * approvers who are different people and lot decisions are not all one person's. No password.
+ */
+export const HISTORY_STAFF: HistoryStaff[] = [
+	{ username: 'orla.brennan', fullName: 'Orla Brennan', role: 'quality-engineer' },
+	{ username: 'declan.hayes', fullName: 'Declan Hayes', role: 'qa-reviewer' }
+];
+
+/**
+ * Plant-wide KPI targets of a medical-device contract manufacturer. Units: fractions for
+ * rates and yields (0.97 = 97 %), hours for release time (median completion → decision),
+ * days for change times (median) and CAPA aging (mean age of open deviations and actions),
+ * alarms per 1000 h of lot run time for alarms per line.
+ */
+export const HISTORY_KPI_TARGETS: HistoryKpiTarget[] = [
+	{ kpi: 'batch-yield', target: 0.975, better: 'higher', unit: 'fraction' },
+	{ kpi: 'first-pass-yield', target: 0.97, better: 'higher', unit: 'fraction' },
+	{ kpi: 'release-time', target: 48, better: 'lower', unit: 'hours' },
+	{ kpi: 'change-approval-time', target: 14, better: 'lower', unit: 'days' },
+	{ kpi: 'change-close-time', target: 45, better: 'lower', unit: 'days' },
+	{ kpi: 'rework-rate', target: 0.005, better: 'lower', unit: 'fraction' },
+	{ kpi: 'scrap-rate', target: 0.015, better: 'lower', unit: 'fraction' },
+	{ kpi: 'on-time-inspections', target: 0.98, better: 'higher', unit: 'fraction' },
+	{ kpi: 'record-completeness', target: 0.99, better: 'higher', unit: 'fraction' },
+	{ kpi: 'alarms-per-line', target: 150, better: 'lower', unit: 'per 1000 run hours' },
+	{ kpi: 'capa-aging', target: 30, better: 'lower', unit: 'days' },
+	{ kpi: 'plan-achievement', target: 0.9, better: 'higher', unit: 'fraction' }
+];
 
 /** The deliberate certification exceptions (docs/demo-history.md). */
 export const CERT_EXCEPTIONS = {
@@ -817,6 +976,8 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 	const consumption: HistoryConsumption[] = [];
 	const lotRand = stream('lots');
 	const runRand = stream('runs');
+	// Own stream: adding the plan slip left every other lot draw where it was.
+	const planRand = stream('plan');
 	const exceptionAt = now - (CERT_EXCEPTIONS.expired.expiredDaysAgo - 2) * DAY_MS;
 	let exceptionDone = false;
 
@@ -880,7 +1041,10 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 				scrapQty: scrap,
 				reworkQty: rework,
 				status: slot.running ? 'running' : 'completed',
-				plannedStart: slot.start - minuteFloor(between(lotRand, 0, 20) * MINUTE_MS),
+				plannedStart:
+					slot.start -
+					minuteFloor(between(lotRand, 0, 20) * MINUTE_MS) -
+					(slot.running ? 0 : planSlip(planRand)),
 				startedAt: slot.start,
 				completedAt,
 				reviewStartedAt: null,
@@ -1043,6 +1207,7 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 	const shipRand = stream('shipments');
 	const sumRand = stream('summaries');
 	const statusRand = stream('statuses');
+	const releaseRand = stream('release-times');
 	const alarmKeys = new Set<string>();
 	const runsByLot = new Map<number, number[]>();
 	runs.forEach((r, i) => {
@@ -1062,10 +1227,7 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 			)
 		);
 	/** Lot-level deviation requests, turned into deviations in time order below. */
-	const pendingDeviations: (Omit<HistoryDeviation, 'code' | 'status' | 'closedAt' | 'closedBy'> & {
-		onInspection?: number;
-		onAlarm?: number;
-	})[] = [];
+	const pendingDeviations: PendingDeviation[] = [];
 
 	lots.forEach((lot, lotIndex) => {
 		if (lot.startedAt === null) return;
@@ -1148,6 +1310,7 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 						title: `Missed inspection: ${pl.name} #${k + 1} on lot ${lot.code}`,
 						description:
 							'The inspection was not recorded within its grace period. The parts made in the interval were re-inspected from retained samples; no nonconformity found.',
+						kind: 'missed-inspection',
 						lot: lotIndex,
 						alarm: null,
 						inspection: index,
@@ -1212,6 +1375,7 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 					pendingDeviations.push({
 						title: `Confirmed nonconforming result: ${pl.name} on lot ${lot.code}`,
 						description: `${x.c.name} measured ${value} ${x.c.unit}, outside the specification; confirmed by a second person. Lot rejected.`,
+						kind: 'nonconforming-result',
 						lot: lotIndex,
 						alarm: null,
 						inspection: index,
@@ -1322,6 +1486,7 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 					pendingDeviations.push({
 						title: `${spec ? 'Out-of-spec' : 'SPC'} alarm on ${machine.code}: ${c.name} (lot ${lot.code})`,
 						description: `Alarm raised at ${new Date(ts).toISOString()}; parts from the interval contained and re-inspected.`,
+						kind: spec ? 'spec-alarm' : 'spc-alarm',
 						lot: lotIndex,
 						alarm: alarmIndex,
 						inspection: null,
@@ -1339,6 +1504,7 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 			pendingDeviations.push({
 				title: `Run on ${r.machine} by an operator whose certification had lapsed (lot ${lot.code})`,
 				description: `${r.operator}'s ${r.operation} certification expired before this run started. The parts were 100 % leak-tested again by a certified operator; no leak found. Recertification scheduled.`,
+				kind: 'certification',
 				lot: lotIndex,
 				alarm: null,
 				inspection: null,
@@ -1357,6 +1523,7 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 					title: `Lot ${lot.code} rejected at review`,
 					description:
 						'Batch record review found the line clearance record incomplete at lot start; the lot was scrapped.',
+					kind: 'rejected-lot',
 					lot: lotIndex,
 					alarm: null,
 					inspection: null,
@@ -1364,28 +1531,97 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 					openedAt: completedAt + 4 * HOUR_MS
 				});
 			}
-			const reviewAt = completedAt + Math.round(between(statusRand, 0.5, 4) * HOUR_MS);
-			const decideAt = reviewAt + Math.round(between(statusRand, 4, 36) * HOUR_MS);
-			if (age < REVIEW_WINDOW_MS || reviewAt > now) {
-				if (reviewAt <= now && statusRand() < 0.6) {
-					lot.status = 'in_review';
-					lot.reviewStartedAt = reviewAt;
-					lot.revision = 4;
-				}
-			} else if (decideAt > now) {
-				lot.status = 'in_review';
-				lot.reviewStartedAt = reviewAt;
-				lot.revision = 4;
-			} else {
+			// The first version's draws stay, so the rejection rolls of later lots (and with them
+			// the deviations and their numbers) are unchanged; the times come from `releaseRand`.
+			const firstReviewAt = completedAt + Math.round(between(statusRand, 0.5, 4) * HOUR_MS);
+			between(statusRand, 4, 36);
+			if ((age < REVIEW_WINDOW_MS || firstReviewAt > now) && firstReviewAt <= now) statusRand();
+			const release = releaseTimeMs(releaseRand);
+			const reviewAt = completedAt + minuteFloor(release * between(releaseRand, 0.2, 0.7));
+			const decideAt = completedAt + minuteFloor(release);
+			const decider = pick(releaseRand, LOT_DECIDERS);
+			if (decideAt <= now) {
 				lot.status = rejected ? 'rejected' : 'released';
 				lot.reviewStartedAt = reviewAt;
 				lot.decidedAt = decideAt;
-				lot.decidedBy = 'qa';
+				lot.decidedBy = decider;
 				lot.revision = 5;
+			} else if (reviewAt <= now) {
+				lot.status = 'in_review';
+				lot.reviewStartedAt = reviewAt;
+				lot.revision = 4;
 			}
 		}
 
-		// Shipments of released lots.
+		// Per-lot parameter summaries (finished lots; computed at completion).
+		if (finished) {
+			const line = lines.get(lot.line) as DemoLine;
+			for (const { machine, c } of lineCharacteristics(line)) {
+				const run = lotRuns.find((r) => r.machine === machine);
+				if (!run) continue;
+				const duration = (run.endedAt as number) - run.startedAt;
+				const count = Math.max(2, Math.floor(duration / c.samplingIntervalMs));
+				summaries.push(summarise(sumRand, lotIndex, c, count, lot.completedAt as number));
+			}
+		}
+	});
+
+	// Deviations in time order, numbered per year, each with its workflow as far as `now`.
+	pendingDeviations.sort((a, b) => a.openedAt - b.openedAt);
+	const devRand = stream('deviations');
+	const perYear = new Map<string, number>();
+	const capas: HistoryCapa[] = [];
+	for (const d of pendingDeviations) {
+		const openedAt = Math.min(d.openedAt, now);
+		const severity = LOT_DEVIATION_SEVERITY[d.kind];
+		const owner = d.kind === 'rejected-lot' ? 'qa' : pick(devRand, ['qe', 'qe', 'orla.brennan']);
+		const index = deviations.length;
+		const { deviation, actions } = deviationWorkflow(devRand, now, index, {
+			code: nextDeviationCode(perYear, openedAt),
+			title: d.title,
+			description: d.description,
+			kind: d.kind,
+			lot: d.lot,
+			alarm: d.alarm,
+			inspection: d.inspection,
+			line: d.lot === null ? null : lots[d.lot].line,
+			severity,
+			owner,
+			openedBy: d.openedBy,
+			openedAt,
+			containedBy: d.kind === 'rejected-lot' || d.kind === 'certification' ? owner : 'lead',
+			planDays: DEVIATION_DUE_DAYS[severity],
+			spanMs: lotDeviationSpan(devRand, severity),
+			texts: pick(devRand, LOT_DEVIATION_TEXTS[d.kind])
+		});
+		deviations.push(deviation);
+		capas.push(...actions);
+		if (d.onInspection !== undefined) inspections[d.onInspection].deviation = index;
+		if (d.onAlarm !== undefined) alarms[d.onAlarm].deviation = index;
+	}
+	// A lot is released only once every deviation on it is closed (release is refused while one
+	// is open): the decision waits for the last closure — the release time's long tail — or has
+	// not happened yet. A rejection may be decided with deviations open.
+	const waitRand = stream('release-waits');
+	for (const d of deviations) {
+		if (d.lot === null) continue;
+		const lot = lots[d.lot];
+		if (lot.status !== 'released' || lot.decidedAt === null) continue;
+		if (d.closedAt !== null && d.closedAt + HOUR_MS <= lot.decidedAt) continue;
+		const decideAt =
+			d.closedAt === null ? null : d.closedAt + minuteFloor(between(waitRand, 1, 8) * HOUR_MS);
+		if (decideAt !== null && decideAt <= now) {
+			lot.decidedAt = decideAt;
+		} else {
+			lot.status = 'in_review';
+			lot.decidedAt = null;
+			lot.decidedBy = null;
+			lot.revision = 4;
+		}
+	}
+
+	// Shipments of released lots, after release.
+	lots.forEach((lot, lotIndex) => {
 		if (lot.status === 'released') {
 			const customer = products.find((p) => p.code === lot.product)?.customer as string;
 			const firstAt = (lot.decidedAt as number) + Math.round(between(shipRand, 12, 96) * HOUR_MS);
@@ -1405,61 +1641,26 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 				});
 			}
 		}
-
-		// Per-lot parameter summaries (finished lots; computed at completion).
-		if (finished) {
-			const line = lines.get(lot.line) as DemoLine;
-			for (const { machine, c } of lineCharacteristics(line)) {
-				const run = lotRuns.find((r) => r.machine === machine);
-				if (!run) continue;
-				const duration = (run.endedAt as number) - run.startedAt;
-				const count = Math.max(2, Math.floor(duration / c.samplingIntervalMs));
-				summaries.push(summarise(sumRand, lotIndex, c, count, lot.completedAt as number));
-			}
-		}
 	});
 
-	// Deviations in time order, numbered per year; closed after a few days unless recent.
-	pendingDeviations.sort((a, b) => a.openedAt - b.openedAt);
-	const devRand = stream('deviations');
-	const perYear = new Map<string, number>();
-	for (const d of pendingDeviations) {
-		const year = new Date(d.openedAt).toISOString().slice(0, 4);
-		const n = (perYear.get(year) ?? 0) + 1;
-		perYear.set(year, n);
-		const closedAt = d.openedAt + Math.round(between(devRand, 1, 6) * DAY_MS);
-		const closed = closedAt < now - DAY_MS;
-		const index = deviations.length;
-		const openedAt = Math.min(d.openedAt, now);
-		deviations.push({
-			code: `DEV-${year}-${String(n).padStart(4, '0')}`,
-			title: d.title,
-			description: d.description,
-			lot: d.lot,
-			alarm: d.alarm,
-			inspection: d.inspection,
-			status: closed ? 'closed' : 'open',
-			openedBy: d.openedBy,
-			openedAt,
-			closedAt: closed ? closedAt : null,
-			closedBy: closed ? 'qa' : null
-		});
-		if (d.onInspection !== undefined) inspections[d.onInspection].deviation = index;
-		if (d.onAlarm !== undefined) alarms[d.onAlarm].deviation = index;
+	// Deviations about the plant rather than one lot (calibration, environment, suppliers,
+	// documents), numbered after the lot deviations of their year; the recent ones still open.
+	const plantRand = stream('plant-deviations');
+	for (const input of plantDeviationInputs(plantRand, now, from, perYear)) {
+		const { deviation, actions } = deviationWorkflow(plantRand, now, deviations.length, input);
+		deviations.push(deviation);
+		capas.push(...actions);
 	}
-	// A lot with an open deviation cannot have been released yet.
-	for (const d of deviations) {
-		if (d.status !== 'open' || d.lot === null) continue;
-		const lot = lots[d.lot];
-		if (lot.status === 'released' || lot.status === 'rejected') {
-			lot.status = 'in_review';
-			lot.decidedAt = null;
-			lot.decidedBy = null;
-			lot.revision = 4;
-			for (let i = shipments.length - 1; i >= 0; i--)
-				if (shipments[i].lot === d.lot) shipments.splice(i, 1);
-		}
-	}
+
+	const changeRequests = generateChangeRequests(stream('change-requests'), {
+		now,
+		from,
+		lines,
+		products,
+		processVersions,
+		lots,
+		v2From
+	});
 
 	return {
 		now,
@@ -1480,8 +1681,12 @@ export function generateDemoHistory(options: DemoHistoryOptions): DemoHistory {
 		inspections,
 		alarms,
 		deviations,
+		capas,
 		shipments,
 		summaries,
+		staff: HISTORY_STAFF,
+		changeRequests,
+		kpiTargets: HISTORY_KPI_TARGETS,
 		operations: MACHINE_OPERATIONS
 	};
 }
@@ -1768,4 +1973,1141 @@ function summarise(
 		histogram: { lo: min, hi: max, counts },
 		computedAt
 	};
+}
+
+// ------------------------------------------------------------------------------------------
+// Quality workflows: release times, plan slips, deviations with CAPA, change requests
+// ------------------------------------------------------------------------------------------
+
+/** A deviation request gathered while walking the lots, numbered once all are known. */
+interface PendingDeviation {
+	title: string;
+	description: string;
+	kind: HistoryDeviationKind;
+	lot: number | null;
+	alarm: number | null;
+	inspection: number | null;
+	openedBy: string;
+	openedAt: number;
+	onInspection?: number;
+	onAlarm?: number;
+}
+
+/** Who decides lots: the demo `qa` user most often, the second QA reviewer otherwise. */
+const LOT_DECIDERS = ['qa', 'qa', 'declan.hayes'] as const;
+
+/**
+ * Completion → decision of a lot: log-normal around 34 h (σ 0.45, p90 ≈ 61 h), and one lot in
+ * 25 waits 4-9 days (a question to the customer, the reviewer away). Deviations on a lot delay
+ * its release further (see generateDemoHistory).
+ */
+function releaseTimeMs(rand: Rand): number {
+	if (rand() < 0.04) return between(rand, 4, 9) * DAY_MS;
+	return Math.max(5 * HOUR_MS, 34 * HOUR_MS * Math.exp(0.45 * standardNormal(rand)));
+}
+
+/**
+ * How far a lot's start slipped behind its plan (negative: started early). Most lots start on
+ * plan; one in ten a few hours late, a few half a day, and one in fifty a day or more.
+ */
+function planSlip(rand: Rand): number {
+	const u = rand();
+	const hours =
+		u < 0.05
+			? -between(rand, 0.5, 2)
+			: u < 0.82
+				? 0
+				: u < 0.92
+					? between(rand, 0.5, 3)
+					: u < 0.98
+						? between(rand, 3, 12)
+						: between(rand, 20, 40);
+	return minuteFloor(hours * HOUR_MS);
+}
+
+const LOT_DEVIATION_SEVERITY: Record<HistoryDeviationKind, HistorySeverity> = {
+	'missed-inspection': 'minor',
+	'nonconforming-result': 'major',
+	'spec-alarm': 'major',
+	'spc-alarm': 'minor',
+	certification: 'major',
+	'rejected-lot': 'major',
+	plant: 'minor'
+};
+
+/** Days from opening to the deviation's due date, by severity. */
+const DEVIATION_DUE_DAYS: Record<HistorySeverity, number> = { minor: 30, major: 20, critical: 10 };
+
+/** Opening → closure of a lot deviation: log-normal, median 2.5 / 4 / 6 days by severity. */
+function lotDeviationSpan(rand: Rand, severity: HistorySeverity): number {
+	const median = severity === 'minor' ? 2.5 : severity === 'major' ? 4 : 6;
+	const days = median * Math.exp(0.5 * standardNormal(rand));
+	return Math.min(21, Math.max(0.8, days)) * DAY_MS;
+}
+
+interface DeviationTexts {
+	containment: string;
+	rootCause: string;
+	actions: { kind: 'corrective' | 'preventive'; description: string; owner: string }[];
+	effectiveness: string;
+}
+
+const LOT_DEVIATION_TEXTS: Record<HistoryDeviationKind, DeviationTexts[]> = {
+	'missed-inspection': [
+		{
+			containment: 'Retained parts from the interval quarantined and re-inspected: all conforming.',
+			rootCause:
+				'Inspector called to another station at the due time; no cover arranged at the shift handover.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Brief the shift on inspection cover during absences.',
+					owner: 'lead'
+				},
+				{
+					kind: 'preventive',
+					description: 'Add "inspection cover agreed" to the shift handover checklist.',
+					owner: 'qe'
+				}
+			],
+			effectiveness: 'No missed inspection on the line in the 30 days after the actions.'
+		},
+		{
+			containment: 'Parts made since the last check held; sample of 32 re-inspected: conforming.',
+			rootCause: 'Due inspection not noticed during a material change-over on the line.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Re-train the line on inspection timing during change-overs.',
+					owner: 'lead'
+				}
+			],
+			effectiveness: 'Inspections during the next 12 change-overs all on time.'
+		}
+	],
+	'nonconforming-result': [
+		{
+			containment: 'Lot placed on hold; parts from the last conforming check onward segregated.',
+			rootCause:
+				'Worn core pin (cavity 3): the dimension drifted below the LSL between preventive maintenance intervals.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Replace the core pin set and re-qualify the first-off.',
+					owner: 'lead'
+				},
+				{
+					kind: 'preventive',
+					description: 'Shorten the core pin PM interval from 500k to 350k shots.',
+					owner: 'orla.brennan'
+				},
+				{
+					kind: 'preventive',
+					description: 'Add a wear check of core pins to the weekly tool inspection.',
+					owner: 'qe'
+				}
+			],
+			effectiveness: 'Capability of the dimension Cpk ≥ 1.67 over the next 20 lots.'
+		}
+	],
+	'spec-alarm': [
+		{
+			containment:
+				'Parts made since the last conforming check segregated and 100 % inspected; nonconforming parts scrapped.',
+			rootCause: 'Resin moisture above the limit after a dryer heater fault.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Repair the dryer heater and verify the dew point.',
+					owner: 'lead'
+				},
+				{
+					kind: 'preventive',
+					description: 'Interlock the press feed on the dryer dew-point alarm.',
+					owner: 'orla.brennan'
+				}
+			],
+			effectiveness: 'No out-of-spec result on the characteristic in the following 30 days.'
+		},
+		{
+			containment: 'Interval parts quarantined, 100 % inspected; 41 parts scrapped.',
+			rootCause: 'Set-up parameter entered from the previous product version after a change-over.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Correct the set-up sheet and verify on the next change-over.',
+					owner: 'lead'
+				},
+				{
+					kind: 'preventive',
+					description: 'Set-up parameters loaded from the process version, not typed in.',
+					owner: 'qe'
+				}
+			],
+			effectiveness: 'Next 10 change-overs without a set-up error.'
+		}
+	],
+	'spc-alarm': [
+		{
+			containment: 'Process adjusted; 20 parts from the signal interval measured: conforming.',
+			rootCause: 'Gradual tool wear shifted the mean; within the spec but out of control.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Tool change brought forward; mean re-centred.',
+					owner: 'lead'
+				}
+			],
+			effectiveness: 'Chart in control for the 15 lots after the tool change.'
+		},
+		{
+			containment: 'Interval sample re-measured on a second gauge: conforming.',
+			rootCause: 'Gauge drift: the in-line gauge read high after a temperature change.',
+			actions: [
+				{ kind: 'corrective', description: 'Recalibrate the in-line gauge.', owner: 'qe' },
+				{
+					kind: 'preventive',
+					description: 'Daily zero check of the gauge added to the start-up routine.',
+					owner: 'lead'
+				}
+			],
+			effectiveness: 'Gauge zero checks within tolerance for 30 days; no repeat signal.'
+		}
+	],
+	certification: [
+		{
+			containment: 'Parts of the run re-tested 100 % by a certified operator: no leak found.',
+			rootCause:
+				'The certification expiry was not visible at run start; the operator was rostered from memory.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Recertify the operator (training record and assessment).',
+					owner: 'lead'
+				},
+				{
+					kind: 'preventive',
+					description: 'Run start refuses an operator without a current certification.',
+					owner: 'qe'
+				}
+			],
+			effectiveness: 'No run by an uncertified operator since the station check went live.'
+		}
+	],
+	'rejected-lot': [
+		{
+			containment: 'Lot scrapped under supervision; nothing shipped.',
+			rootCause:
+				'Line clearance at lot start not signed; labels of the previous product found on the line.',
+			actions: [
+				{ kind: 'corrective', description: 'Re-train the shift on line clearance.', owner: 'lead' },
+				{
+					kind: 'preventive',
+					description: 'Make line clearance a required step of lot start on the station.',
+					owner: 'qe'
+				}
+			],
+			effectiveness: 'Line clearance signed on every lot of the next month.'
+		}
+	],
+	plant: []
+};
+
+function nextDeviationCode(perYear: Map<string, number>, openedAt: number): string {
+	const year = new Date(openedAt).toISOString().slice(0, 4);
+	const n = (perYear.get(year) ?? 0) + 1;
+	perYear.set(year, n);
+	return `DEV-${year}-${String(n).padStart(4, '0')}`;
+}
+
+interface DeviationInput {
+	code: string;
+	title: string;
+	description: string;
+	kind: HistoryDeviationKind;
+	lot: number | null;
+	alarm: number | null;
+	inspection: number | null;
+	line: string | null;
+	severity: HistorySeverity;
+	owner: string;
+	openedBy: string;
+	openedAt: number;
+	containedBy: string;
+	/** Due date of the deviation, days after opening (CAPA due dates follow this plan). */
+	planDays: number;
+	/** How long it actually takes from opening to closure (closure may lie after `now`). */
+	spanMs: number;
+	texts: DeviationTexts;
+}
+
+/**
+ * A deviation's workflow laid out over its span (contained within hours, investigated at about
+ * a quarter, actions done by three quarters, effectiveness checked, closed), cut at `now`: each
+ * step reached before `now` sets its fields, and the status is the last step reached. CAPA
+ * actions are created when the deviation enters `actions`; their due dates follow the planned
+ * schedule (planDays), their completion the actual one, so a slow deviation has overdue actions.
+ */
+function deviationWorkflow(
+	rand: Rand,
+	now: number,
+	index: number,
+	d: DeviationInput
+): { deviation: HistoryDeviation; actions: HistoryCapa[] } {
+	const o = d.openedAt;
+	const S = d.spanMs;
+	const P = d.planDays * DAY_MS;
+	const at = (fraction: number) => minuteFloor(o + S * fraction);
+	const containedAt = Math.max(
+		o + 20 * MINUTE_MS,
+		minuteFloor(o + Math.min(S * 0.04, between(rand, 1, 8) * HOUR_MS))
+	);
+	const investigatedAt = Math.max(containedAt + MINUTE_MS, at(between(rand, 0.2, 0.32)));
+	const actionsAt = investigatedAt + Math.max(MINUTE_MS, minuteFloor(S * 0.03));
+	const lastDone = at(between(rand, 0.7, 0.83));
+	const effAt = lastDone + Math.max(MINUTE_MS, minuteFloor(S * 0.02));
+	const checkedAt = Math.max(effAt + MINUTE_MS, at(0.97));
+	const closeAt = Math.max(checkedAt + MINUTE_MS, minuteFloor(o + S));
+	const reached = (t: number) => t <= now;
+	const checker = pick(
+		rand,
+		['qa', 'declan.hayes'].filter((u) => u !== d.owner)
+	);
+	const status: HistoryDeviationStatus = reached(closeAt)
+		? 'closed'
+		: reached(effAt)
+			? 'effectiveness'
+			: reached(actionsAt)
+				? 'actions'
+				: reached(investigatedAt)
+					? 'investigated'
+					: reached(containedAt)
+						? 'contained'
+						: 'open';
+	const steps = [containedAt, investigatedAt, actionsAt, effAt, closeAt].filter(reached);
+
+	// CAPA actions: the texts' actions (1-3), the last one done exactly at lastDone.
+	const actions: HistoryCapa[] = [];
+	if (reached(actionsAt)) {
+		const plannedStart = o + 0.3 * P;
+		const plannedEnd = o + 0.8 * P;
+		d.texts.actions.forEach((a, k) => {
+			const last = k === d.texts.actions.length - 1;
+			const doneAt = last
+				? lastDone
+				: actionsAt + minuteFloor((lastDone - actionsAt) * between(rand, 0.3, 1));
+			const dueAt = Math.max(
+				minuteFloor(plannedStart + (plannedEnd - plannedStart) * between(rand, 0.4, 1)),
+				actionsAt + minuteFloor(between(rand, 2, 7) * DAY_MS)
+			);
+			const cancelled = k > 0 && rand() < 0.08;
+			const done = reached(doneAt);
+			actions.push({
+				code: `CAPA-${d.code.slice(4)}-${k + 1}`,
+				deviation: index,
+				kind: a.kind,
+				description: a.description,
+				owner: a.owner,
+				dueAt,
+				status: !done ? 'open' : cancelled ? 'cancelled' : 'done',
+				outcome: !done
+					? null
+					: cancelled
+						? 'Cancelled: covered by the corrective action (same change), agreed at the CAPA review.'
+						: `Done: ${a.description.replace(/\.$/, '').toLowerCase()}; evidence filed with ${d.code}.`,
+				doneAt: done ? doneAt : null,
+				doneBy: done ? (cancelled ? d.owner : a.owner) : null,
+				createdBy: d.owner,
+				createdAt: actionsAt
+			});
+		});
+	}
+	const effDue = reached(effAt)
+		? effAt + Math.max(DAY_MS, minuteFloor((checkedAt - effAt) * between(rand, 0.9, 1.4)))
+		: null;
+	const checked = reached(checkedAt);
+	return {
+		deviation: {
+			code: d.code,
+			title: d.title,
+			description: d.description,
+			kind: d.kind,
+			lot: d.lot,
+			alarm: d.alarm,
+			inspection: d.inspection,
+			line: d.line,
+			severity: d.severity,
+			status,
+			owner: d.owner,
+			dueAt: o + P,
+			containment: reached(containedAt) ? d.texts.containment : null,
+			containedAt: reached(containedAt) ? containedAt : null,
+			containedBy: reached(containedAt) ? d.containedBy : null,
+			rootCause: reached(investigatedAt) ? d.texts.rootCause : null,
+			investigatedAt: reached(investigatedAt) ? investigatedAt : null,
+			investigatedBy: reached(investigatedAt) ? d.owner : null,
+			effectivenessDueAt: effDue,
+			effectivenessResult: checked ? d.texts.effectiveness : null,
+			effective: checked ? true : null,
+			effectivenessCheckedAt: checked ? checkedAt : null,
+			effectivenessCheckedBy: checked ? checker : null,
+			revision: 1 + steps.length,
+			openedBy: d.openedBy,
+			openedAt: o,
+			closedAt: reached(closeAt) ? closeAt : null,
+			closedBy: reached(closeAt) ? checker : null,
+			updatedAt: Math.max(o, ...steps, checked ? checkedAt : o)
+		},
+		actions
+	};
+}
+
+interface PlantDeviationTemplate {
+	title: string;
+	description: string;
+	line: string | null;
+	severity: HistorySeverity;
+	owner: string;
+	texts: DeviationTexts;
+}
+
+const PLANT_DEVIATIONS: PlantDeviationTemplate[] = [
+	{
+		title: 'Calibration overdue: torque gauge TG-{n} on TQ1',
+		description:
+			'The torque gauge was used 6 days past its calibration due date. Cap torque results in that period are suspect.',
+		line: 'L2',
+		severity: 'major',
+		owner: 'qe',
+		texts: {
+			containment: 'Gauge withdrawn; calibrated: found within tolerance (as-found data filed).',
+			rootCause: 'Calibration recall list not updated when the gauge was moved between stations.',
+			actions: [
+				{ kind: 'corrective', description: 'Update the calibration recall list.', owner: 'qe' },
+				{
+					kind: 'preventive',
+					description: 'Gauge location tracked in the calibration system, with a 14-day warning.',
+					owner: 'orla.brennan'
+				}
+			],
+			effectiveness: 'No gauge used past its due date in the following quarter.'
+		}
+	},
+	{
+		title: 'Cleanroom particle count excursion, ISO 7 zone {n}',
+		description:
+			'Non-viable particle count (0.5 µm) above the action limit during routine monitoring of the assembly cleanroom.',
+		line: 'L2',
+		severity: 'major',
+		owner: 'orla.brennan',
+		texts: {
+			containment:
+				'Product exposed in the interval held; room cleaned and re-sampled within limits.',
+			rootCause: 'HEPA filter gasket leak on the ceiling unit above the pouch sealer.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Replace the filter gasket; integrity test.',
+					owner: 'lead'
+				},
+				{
+					kind: 'preventive',
+					description: 'Add gasket inspection to the semi-annual HEPA integrity test.',
+					owner: 'orla.brennan'
+				}
+			],
+			effectiveness: 'Particle counts within alert limits for 8 weeks.'
+		}
+	},
+	{
+		title: 'Supplier CoA discrepancy: PEBAX 7233 delivery {n}',
+		description:
+			'Certificate of analysis melt flow value outside the agreed range; material already validated and partly consumed.',
+		line: 'L1',
+		severity: 'major',
+		owner: 'qe',
+		texts: {
+			containment: 'Remaining material quarantined; retained parts tested: conforming.',
+			rootCause:
+				'Incoming inspection compared the CoA against a superseded specification revision.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Supplier corrective action request (SCAR) issued to Arkema.',
+					owner: 'orla.brennan'
+				},
+				{
+					kind: 'preventive',
+					description: 'Incoming inspection form pulls the current specification revision.',
+					owner: 'qe'
+				}
+			],
+			effectiveness: 'Next 5 deliveries checked against the current revision; SCAR closed.'
+		}
+	},
+	{
+		title: 'Mould temperature controller alarm log gap on IM{n}',
+		description: 'The controller lost its alarm history for 3 days after a firmware update.',
+		line: 'L1',
+		severity: 'minor',
+		owner: 'qe',
+		texts: {
+			containment: 'Process data for the gap reconstructed from the SPC records: no excursion.',
+			rootCause: 'Firmware update reset the log retention setting to its default.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Restore the retention setting on all controllers.',
+					owner: 'lead'
+				},
+				{
+					kind: 'preventive',
+					description: 'Firmware updates go through change control with a settings check.',
+					owner: 'qe'
+				}
+			],
+			effectiveness: 'Settings check performed on the next two firmware updates.'
+		}
+	},
+	{
+		title: 'Pouch seal failure found at customer incoming inspection',
+		description:
+			'Brightwater reported 3 open seals in one shipment of IV-2200-AS. Sterile barrier at risk.',
+		line: 'L2',
+		severity: 'critical',
+		owner: 'qa',
+		texts: {
+			containment:
+				'Shipped lots of the period recalled to quarantine at the customer; field action assessed.',
+			rootCause:
+				'Seal bar temperature sensor drifting low; the seal strength check interval too long to catch it.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Replace the seal bar sensor; re-validate (OQ).',
+					owner: 'lead'
+				},
+				{
+					kind: 'corrective',
+					description: 'Dye-penetration test of retained samples of all affected lots.',
+					owner: 'orla.brennan'
+				},
+				{
+					kind: 'preventive',
+					description: 'Seal strength check every 300 parts instead of 600 (sampling plan change).',
+					owner: 'qe'
+				}
+			],
+			effectiveness: 'No seal failure in 3 months; customer complaint closed.'
+		}
+	},
+	{
+		title: 'Training record missing for visual inspection of label {n}',
+		description: 'An operator performed visual inspection before the training record was signed.',
+		line: 'L2',
+		severity: 'minor',
+		owner: 'orla.brennan',
+		texts: {
+			containment: 'Inspections of the period repeated by a certified inspector: conforming.',
+			rootCause: 'Training signed off on paper; the record was entered two weeks later.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Enter the pending training records; verify the operator.',
+					owner: 'lead'
+				}
+			],
+			effectiveness: 'Audit of training records: no gap found in the next month.'
+		}
+	},
+	{
+		title: 'Document control: superseded work instruction WI-{n} at the line',
+		description:
+			'A superseded revision of the work instruction was found at the station during an internal audit.',
+		line: null,
+		severity: 'minor',
+		owner: 'qa',
+		texts: {
+			containment: 'Superseded copy removed; lots of the period reviewed: no impact on product.',
+			rootCause: 'Printed copy kept at the station after the revision was released electronically.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Sweep all stations for printed copies.',
+					owner: 'lead'
+				},
+				{
+					kind: 'preventive',
+					description: 'Work instructions shown only on the station screen.',
+					owner: 'manager'
+				}
+			],
+			effectiveness: 'Next internal audit: no uncontrolled copy found.'
+		}
+	},
+	{
+		title: 'Compressed air dew point above limit, compressor {n}',
+		description: 'Dew point of the process air above the −40 °C limit for 5 hours.',
+		line: null,
+		severity: 'minor',
+		owner: 'qe',
+		texts: {
+			containment: 'Air-blown parts of the period checked for moisture marks: none.',
+			rootCause: 'Desiccant dryer regeneration valve stuck.',
+			actions: [
+				{ kind: 'corrective', description: 'Replace the regeneration valve.', owner: 'lead' },
+				{
+					kind: 'preventive',
+					description: 'Dew-point alarm routed to the shift lead pager.',
+					owner: 'qe'
+				}
+			],
+			effectiveness: 'Dew point within limit for 60 days with the alarm in place.'
+		}
+	},
+	{
+		title: 'Leak tester LT1 daily verification failed (master leak {n})',
+		description: 'The daily verification with the calibrated master leak failed at start-up.',
+		line: 'L2',
+		severity: 'major',
+		owner: 'orla.brennan',
+		texts: {
+			containment:
+				'Parts tested since the last passing verification re-tested on a verified tester.',
+			rootCause: 'Test fixture seal worn; small leak in the reference circuit.',
+			actions: [
+				{ kind: 'corrective', description: 'Replace the fixture seals.', owner: 'lead' },
+				{
+					kind: 'preventive',
+					description: 'Fixture seals replaced on a fixed 4-week interval.',
+					owner: 'orla.brennan'
+				},
+				{
+					kind: 'preventive',
+					description: 'Verification at every shift start instead of daily.',
+					owner: 'qe'
+				}
+			],
+			effectiveness: 'Verifications passed for 6 weeks; no re-test needed.'
+		}
+	},
+	{
+		title: 'Resin lot traceability gap at hopper change {n}',
+		description:
+			'The material lot loaded at a hopper change was not recorded for about 40 minutes of moulding.',
+		line: 'L1',
+		severity: 'minor',
+		owner: 'qe',
+		texts: {
+			containment:
+				'Lot identified from the dryer log and the receiving records; genealogy completed.',
+			rootCause: 'Hopper change done by maintenance, who had no station login.',
+			actions: [
+				{
+					kind: 'corrective',
+					description: 'Record the material lot in the lot record from the dryer log.',
+					owner: 'qe'
+				},
+				{
+					kind: 'preventive',
+					description: 'Hopper changes only by a certified operator, scanned at the station.',
+					owner: 'lead'
+				}
+			],
+			effectiveness: 'All hopper changes of the next month scanned.'
+		}
+	}
+];
+
+/**
+ * Plant deviations: about two a month over the year. The older ones closed after 3-8 weeks
+ * (some after their due date); the ten most recent are open now in every workflow state, a
+ * few past their due date with overdue actions.
+ */
+function plantDeviationInputs(
+	rand: Rand,
+	now: number,
+	from: number,
+	perYear: Map<string, number>
+): DeviationInput[] {
+	const out: DeviationInput[] = [];
+	// How far along the open ones are (fraction of their actual span) and how long ago they opened.
+	const open: [number, number][] = [
+		[0.03, 0.01],
+		[3, 0.3],
+		[5, 0.2],
+		[9, 0.35],
+		[14, 0.5],
+		[23, 0.6],
+		[28, 0.7],
+		[34, 0.55],
+		[47, 0.82],
+		[61, 0.9]
+	];
+	const older = 16;
+	const olderTimes = Array.from({ length: older }, () =>
+		minuteFloor(between(rand, from + 10 * DAY_MS, now - 80 * DAY_MS))
+	).sort((a, b) => a - b);
+	const make = (openedAt: number, spanMs: number, k: number): DeviationInput => {
+		const t = PLANT_DEVIATIONS[k % PLANT_DEVIATIONS.length];
+		const n = String(intBetween(rand, 1, 9));
+		return {
+			code: nextDeviationCode(perYear, openedAt),
+			title: t.title.replace('{n}', n),
+			description: t.description,
+			kind: 'plant',
+			lot: null,
+			alarm: null,
+			inspection: null,
+			line: t.line,
+			severity: t.severity,
+			owner: t.owner,
+			openedBy: t.owner === 'qa' ? 'qa' : 'qe',
+			openedAt,
+			containedBy: t.line === null ? t.owner : 'lead',
+			planDays: DEVIATION_DUE_DAYS[t.severity] + 10,
+			spanMs,
+			texts: t.texts
+		};
+	};
+	olderTimes.forEach((openedAt, k) => {
+		const plan = DEVIATION_DUE_DAYS[PLANT_DEVIATIONS[k % PLANT_DEVIATIONS.length].severity] + 10;
+		out.push(make(openedAt, plan * between(rand, 0.6, 1.6) * DAY_MS, k));
+	});
+	open.forEach(([daysAgo, progress], k) => {
+		// The newest was opened minutes ago (not yet contained); the others at some hour of the day.
+		const jitter = daysAgo >= 1 ? between(rand, 0, 0.8) : 0;
+		const openedAt = minuteFloor(now - (daysAgo + jitter) * DAY_MS);
+		out.push(make(openedAt, (now - openedAt) / progress, older + k));
+	});
+	return out;
+}
+
+interface ChangeContext {
+	now: number;
+	from: number;
+	lines: Map<string, DemoLine>;
+	products: HistoryProduct[];
+	processVersions: HistoryProcessVersion[];
+	lots: HistoryLot[];
+	v2From: number;
+}
+
+const RULE_SETS = ['nelson-all', 'western-electric', 'aiag', 'beyond-limits'] as const;
+const CHANGE_AUTHORS = ['qe', 'qe', 'orla.brennan', 'orla.brennan', 'manager'] as const;
+const CHANGE_APPROVERS = ['qa', 'qa', 'declan.hayes', 'manager', 'qe', 'orla.brennan'] as const;
+
+/** Stages an open request can be caught in, in order, with the step that ends each. */
+const CHANGE_STAGES = ['draft', 'impact', 'review', 'approved', 'implemented', 'closed'] as const;
+
+/**
+ * About sixty change requests over the year: the four that made process version 2 (closed, with
+ * their result version), control-limit, sampling-plan, rule-set and spec-limit changes mostly
+ * closed after a few weeks, some rejected at review or withdrawn by their author, and a handful
+ * open now in draft, impact analysis, review, approved and implemented. Authors are quality
+ * engineers (or the manager); the approver is always someone else. A closed change's proposal
+ * ends at today's configuration of the plant (so the walls agree with the last change); an open,
+ * rejected or withdrawn one proposes something new.
+ */
+function generateChangeRequests(rand: Rand, ctx: ChangeContext): HistoryChangeRequest[] {
+	const { now, from, lines, products, processVersions, lots, v2From } = ctx;
+	const chars = [...lines.values()].flatMap((l) =>
+		lineCharacteristics(l).map((x) => ({ line: l.code, c: x.c }))
+	);
+	const lotsByLine = new Map<string, HistoryLot[]>();
+	for (const l of lots) {
+		const list = lotsByLine.get(l.line) ?? [];
+		list.push(l);
+		lotsByLine.set(l.line, list);
+	}
+	const openLotsAt = (line: string, product: string | null, t: number) =>
+		(lotsByLine.get(line) ?? [])
+			.filter(
+				(l) =>
+					(product === null || l.product === product) &&
+					l.startedAt !== null &&
+					l.startedAt <= t &&
+					(l.completedAt === null || l.decidedAt === null || l.decidedAt > t)
+			)
+			.map((l) => l.code);
+	const specAt = (product: string, characteristic: string, t: number) => {
+		const version = t >= v2From ? 2 : 1;
+		const pv = processVersions.find((v) => v.product === product && v.version === version);
+		return {
+			version,
+			spec: pv?.specs.find((s) => s.characteristic === characteristic) ?? null
+		};
+	};
+	const out: Omit<HistoryChangeRequest, 'code'>[] = [];
+	const times = (openedAt: number) => {
+		const impactAt = openedAt + minuteFloor(between(rand, 0.3, 3) * DAY_MS);
+		const reviewAt = impactAt + minuteFloor(between(rand, 1, 6) * DAY_MS);
+		const approvedAt =
+			reviewAt + minuteFloor(Math.min(20, 4 * Math.exp(0.6 * standardNormal(rand))) * DAY_MS);
+		const implementedAt = approvedAt + minuteFloor(between(rand, 0.1, 3) * DAY_MS);
+		const effectiveFrom = implementedAt + minuteFloor(between(rand, 0, 2) * DAY_MS);
+		const closedAt = effectiveFrom + minuteFloor(between(rand, 7, 35) * DAY_MS);
+		return [openedAt, impactAt, reviewAt, approvedAt, implementedAt, closedAt, effectiveFrom];
+	};
+
+	// The four process-version changes that made version 2 (they exist as rows).
+	for (const p of products) {
+		const v1 = processVersions.find((v) => v.product === p.code && v.version === 1);
+		const v2 = processVersions.find((v) => v.product === p.code && v.version === 2);
+		if (!v1 || !v2) continue;
+		const approvedAt = v2.approvedAt;
+		const reviewAt = approvedAt - minuteFloor(between(rand, 2, 6) * DAY_MS);
+		const impactAt = reviewAt - minuteFloor(between(rand, 2, 5) * DAY_MS);
+		const openedAt = impactAt - minuteFloor(between(rand, 1, 4) * DAY_MS);
+		const closedAt = v2.effectiveFrom + minuteFloor(between(rand, 14, 30) * DAY_MS);
+		const changed = v2.specs.filter((s) => {
+			const before = v1.specs.find((x) => x.characteristic === s.characteristic);
+			return before && (before.lsl !== s.lsl || before.usl !== s.usl);
+		});
+		out.push({
+			kind: 'process-version',
+			title: `${p.code}: process version 2 — tolerances to the customer drawing after PPAP`,
+			justification:
+				'Customer PPAP approved the drawing tolerances; version 1 carried the wider validation tolerances.',
+			status: closedAt <= now ? 'closed' : 'implemented',
+			characteristic: null,
+			product: p.code,
+			processVersion: { product: p.code, version: 1 },
+			resultProcessVersion: { product: p.code, version: 2 },
+			line: p.line,
+			proposal: {
+				fromVersion: 1,
+				toVersion: 2,
+				description: v2.description,
+				specs: changed.map((s) => ({
+					characteristic: s.characteristic,
+					current: v1.specs.find((x) => x.characteristic === s.characteristic),
+					proposed: s
+				}))
+			},
+			impact: {
+				products: [p.code],
+				characteristics: changed.map((s) => s.characteristic),
+				openLots: openLotsAt(p.line, p.code, impactAt),
+				computedAt: new Date(impactAt).toISOString()
+			},
+			effectiveFrom: v2.effectiveFrom,
+			revision: 2,
+			author: v2.createdBy,
+			approver: v2.approvedBy,
+			openedAt,
+			impactAt,
+			reviewAt,
+			approvedAt,
+			implementedAt: approvedAt + minuteFloor(between(rand, 2, 20) * HOUR_MS),
+			closedAt: closedAt <= now ? closedAt : null,
+			rejectedAt: null,
+			withdrawnAt: null,
+			decisionReason: closedAt <= now ? 'Verified: first lots under version 2 released.' : null,
+			updatedAt: Math.min(now, closedAt)
+		});
+	}
+
+	// The others: old ones run their course; the last eight are caught at a given stage now.
+	const forced: [number, (typeof CHANGE_STAGES)[number]][] = [
+		[1, 'draft'],
+		[3, 'draft'],
+		[4, 'impact'],
+		[6, 'impact'],
+		[9, 'review'],
+		[12, 'review'],
+		[15, 'approved'],
+		[19, 'implemented']
+	];
+	const olderCount = 52;
+	const older = Array.from({ length: olderCount }, () =>
+		minuteFloor(between(rand, from + 3 * DAY_MS, now - 25 * DAY_MS))
+	).sort((a, b) => a - b);
+	const plans: { openedAt: number; stage: (typeof CHANGE_STAGES)[number] | null }[] = [
+		...older.map((openedAt) => ({ openedAt, stage: null })),
+		...forced.map(([daysAgo, stage]) => ({
+			openedAt: minuteFloor(now - (daysAgo + between(rand, 0, 0.7)) * DAY_MS),
+			stage
+		}))
+	];
+	for (const plan of plans) {
+		const u = rand();
+		const kind: HistoryChangeKind =
+			u < 0.36
+				? 'control-limit'
+				: u < 0.56
+					? 'sampling-plan'
+					: u < 0.72
+						? 'rule-set'
+						: u < 0.88
+							? 'spec-limit'
+							: 'process-version';
+		const author = pick(rand, CHANGE_AUTHORS);
+		const approver = pick(
+			rand,
+			CHANGE_APPROVERS.filter((a) => a !== author)
+		);
+		let [openedAt, impactAt, reviewAt, approvedAt, implementedAt, closedAt, effectiveFrom] = times(
+			plan.openedAt
+		);
+		// Outcome: heavy changes (spec, process version) never reach implementation here (no
+		// version rows exist for them); the others mostly close.
+		const heavy = kind === 'spec-limit' || kind === 'process-version';
+		const roll = rand();
+		let outcome: 'rejected' | 'withdrawn' | 'done' =
+			heavy && roll < 0.5
+				? 'rejected'
+				: heavy
+					? 'withdrawn'
+					: roll < 0.1
+						? 'rejected'
+						: roll < 0.18
+							? 'withdrawn'
+							: 'done';
+		if (plan.stage !== null) {
+			// Squeeze the steps so that `now` falls inside the wanted stage.
+			outcome = 'done';
+			const k = CHANGE_STAGES.indexOf(plan.stage);
+			const steps = [openedAt, impactAt, reviewAt, approvedAt, implementedAt, closedAt];
+			const span = steps[k] - openedAt + (steps[k + 1] - steps[k]) * between(rand, 0.3, 0.7);
+			const f = (now - openedAt) / span;
+			const scale = (t: number) => openedAt + minuteFloor((t - openedAt) * f);
+			[impactAt, reviewAt, approvedAt, implementedAt, closedAt, effectiveFrom] = [
+				impactAt,
+				reviewAt,
+				approvedAt,
+				implementedAt,
+				closedAt,
+				effectiveFrom
+			].map(scale);
+			// An approved request takes effect some days after approval (in the future now).
+			if (plan.stage === 'approved') {
+				implementedAt = now + 2 * DAY_MS;
+				effectiveFrom = minuteFloor(now + between(rand, 2, 6) * DAY_MS);
+				closedAt = effectiveFrom + 20 * DAY_MS;
+			}
+		}
+		// Where the request stopped: rejected at review, withdrawn before approval.
+		const stopAt =
+			outcome === 'rejected'
+				? reviewAt + minuteFloor(between(rand, 1, 7) * DAY_MS)
+				: outcome === 'withdrawn'
+					? pick(rand, [openedAt, impactAt, reviewAt]) + minuteFloor(between(rand, 0.5, 5) * DAY_MS)
+					: null;
+		const reached = (t: number) => t <= now && (stopAt === null || t < stopAt);
+		const stopped = stopAt !== null && stopAt <= now;
+
+		// Subject and proposal.
+		const x = pick(rand, chars);
+		const c = x.c;
+		const lineProducts = products.filter((p) => p.line === x.line);
+		const product = pick(rand, lineProducts.length > 0 ? lineProducts : products);
+		const toCurrent = outcome === 'done' && (plan.stage === null || plan.stage === 'implemented');
+		const m = rawMoments(c);
+		const sigma = c.kind === 'variable' ? m.sd / Math.sqrt(c.subgroupSize) : m.sd;
+		const limits = (shift: number, widen: number) => ({
+			lcl: round(m.mean + shift * sigma - 3 * sigma * widen, c.decimals + 1),
+			centre: round(m.mean + shift * sigma, c.decimals + 1),
+			ucl: round(m.mean + shift * sigma + 3 * sigma * widen, c.decimals + 1)
+		});
+		let title: string;
+		let justification: string;
+		let proposal: Record<string, unknown>;
+		let subjectChar: string | null = c.code;
+		let subjectProduct: string | null = null;
+		let processVersion: HistoryChangeRequest['processVersion'] = null;
+		let line = x.line;
+		if (kind === 'control-limit') {
+			const now_ = limits(0, 1);
+			const other = limits(between(rand, -0.4, 0.4), between(rand, 0.85, 1.15));
+			title = `Recalculate control limits: ${c.name} (${c.code})`;
+			justification = pick(rand, [
+				'Limits recalculated from 25 subgroups after the tool refurbishment (phase I, no special causes).',
+				'Process mean shifted after the material supplier change; limits no longer reflect the process.',
+				'Annual review of control limits: recalculated from the last 100 subgroups.'
+			]);
+			proposal = {
+				characteristic: c.code,
+				current: toCurrent ? other : now_,
+				proposed: toCurrent ? now_ : other,
+				basis: `Phase I study of ${intBetween(rand, 25, 125)} subgroups`
+			};
+		} else if (kind === 'sampling-plan') {
+			const current = { subgroupSize: c.subgroupSize, samplingIntervalMs: c.samplingIntervalMs };
+			const other =
+				rand() < 0.5
+					? { ...current, subgroupSize: Math.max(1, c.subgroupSize + (rand() < 0.5 ? -1 : 1)) }
+					: { ...current, samplingIntervalMs: c.samplingIntervalMs * (rand() < 0.5 ? 2 : 0.5) };
+			title = `Sampling plan: ${c.name} (${c.code})`;
+			justification = pick(rand, [
+				'Process capable (Cpk > 2) for six months: sampling reduced.',
+				'Detection too slow for the drift seen in recent deviations: sampling increased.',
+				'Gauge R&R improved: subgroup size adjusted to the new measurement system.'
+			]);
+			proposal = {
+				characteristic: c.code,
+				current: toCurrent ? other : current,
+				proposed: toCurrent ? current : other
+			};
+		} else if (kind === 'rule-set') {
+			const other = pick(
+				rand,
+				RULE_SETS.filter((r) => r !== c.rules)
+			);
+			title = `Rule set of ${c.name} (${c.code})`;
+			justification = pick(rand, [
+				'False alarm rate too high with zone rules on an autocorrelated signal.',
+				'Customer requires the AIAG rules on key characteristics.',
+				'Slow drifts were not signalled: run rules added.'
+			]);
+			proposal = {
+				characteristic: c.code,
+				current: toCurrent ? other : c.rules,
+				proposed: toCurrent ? c.rules : other
+			};
+		} else if (kind === 'spec-limit') {
+			const { version, spec } = specAt(product.code, c.code, openedAt);
+			const widen = between(rand, 0.85, 1.15);
+			const w = (v: number | null) =>
+				v === null || spec?.target == null
+					? v
+					: round(spec.target + (v - spec.target) * widen, c.decimals + 1);
+			subjectProduct = product.code;
+			processVersion = { product: product.code, version };
+			title = `${product.code}: specification of ${c.name}`;
+			justification = pick(rand, [
+				'Customer drawing revision changes the tolerance.',
+				'Capability study supports a tighter internal specification.',
+				'Request from the customer to align with their incoming inspection.'
+			]);
+			proposal = {
+				product: product.code,
+				characteristic: c.code,
+				processVersion: version,
+				current: spec,
+				proposed: spec ? { ...spec, lsl: w(spec.lsl), usl: w(spec.usl) } : null
+			};
+		} else {
+			const version = openedAt >= v2From ? 2 : 1;
+			subjectChar = null;
+			subjectProduct = product.code;
+			processVersion = { product: product.code, version };
+			line = product.line;
+			const what = pick(rand, [
+				'second source of resin',
+				'cycle time reduction',
+				'new pouch material',
+				'automated visual inspection'
+			]);
+			title = `${product.code}: new process version — ${what}`;
+			justification = `Proposed ${what}; validation (IQ/OQ/PQ) plan attached.`;
+			proposal = {
+				fromVersion: version,
+				toVersion: version + 1,
+				description: `Process change: ${what}.`
+			};
+		}
+		const status: HistoryChangeStatus = stopped
+			? (outcome as 'rejected' | 'withdrawn')
+			: plan.stage !== null
+				? plan.stage
+				: heavy
+					? // A heavy change still running (not stopped yet) sits in review.
+						reached(reviewAt)
+						? 'review'
+						: reached(impactAt)
+							? 'impact'
+							: 'draft'
+					: reached(closedAt)
+						? 'closed'
+						: reached(implementedAt)
+							? 'implemented'
+							: reached(approvedAt)
+								? 'approved'
+								: reached(reviewAt)
+									? 'review'
+									: reached(impactAt)
+										? 'impact'
+										: 'draft';
+		const at = (name: (typeof CHANGE_STAGES)[number], t: number) =>
+			CHANGE_STAGES.indexOf(name) <=
+				CHANGE_STAGES.indexOf(status as (typeof CHANGE_STAGES)[number]) ||
+			(stopped && t < (stopAt as number))
+				? t
+				: null;
+		const impactTime = at('impact', impactAt);
+		const times_ = {
+			impactAt: impactTime,
+			reviewAt: at('review', reviewAt),
+			approvedAt: stopped ? null : at('approved', approvedAt),
+			implementedAt: stopped ? null : at('implemented', implementedAt),
+			closedAt: stopped ? null : at('closed', closedAt)
+		};
+		const approvedNow = times_.approvedAt !== null;
+		out.push({
+			kind,
+			title,
+			justification,
+			status,
+			characteristic: subjectChar,
+			product: subjectProduct,
+			processVersion,
+			resultProcessVersion: null,
+			line,
+			proposal,
+			impact:
+				impactTime === null
+					? null
+					: {
+							products: subjectProduct
+								? [subjectProduct]
+								: products.filter((p) => p.line === line).map((p) => p.code),
+							characteristics: subjectChar ? [subjectChar] : [],
+							openLots: openLotsAt(line, subjectProduct, impactTime),
+							computedAt: new Date(impactTime).toISOString()
+						},
+			effectiveFrom: approvedNow ? effectiveFrom : null,
+			revision: rand() < 0.3 ? 2 : 1,
+			author,
+			approver: approvedNow || (stopped && outcome === 'rejected') ? approver : null,
+			openedAt,
+			...times_,
+			rejectedAt: stopped && outcome === 'rejected' ? stopAt : null,
+			withdrawnAt: stopped && outcome === 'withdrawn' ? stopAt : null,
+			decisionReason: stopped
+				? outcome === 'rejected'
+					? pick(rand, [
+							'Impact on validated state not assessed: resubmit with a validation plan.',
+							'Data do not support the change: capability study too short.',
+							'Conflicts with the customer-approved control plan.'
+						])
+					: pick(rand, [
+							'Superseded by a broader change request.',
+							'No longer needed after the tool refurbishment.',
+							'Withdrawn by the author: customer asked to wait for the drawing revision.'
+						])
+				: times_.closedAt !== null
+					? 'Effect verified on the following lots; change closed.'
+					: null,
+			updatedAt: Math.max(
+				openedAt,
+				...[
+					times_.impactAt,
+					times_.reviewAt,
+					times_.approvedAt,
+					times_.implementedAt,
+					times_.closedAt
+				].filter((t): t is number => t !== null),
+				stopped ? (stopAt as number) : openedAt
+			)
+		});
+	}
+	out.sort((a, b) => a.openedAt - b.openedAt);
+	const perYear = new Map<string, number>();
+	return out.map((cr) => {
+		const year = new Date(cr.openedAt).toISOString().slice(0, 4);
+		const n = (perYear.get(year) ?? 0) + 1;
+		perYear.set(year, n);
+		return { code: `CR-${year}-${String(n).padStart(4, '0')}`, ...cr };
+	});
 }
