@@ -22,6 +22,7 @@ import { createHub, type Hub } from './realtime/hub';
 import { seedAlarmCodes } from './alarms/codes';
 import { startAlarmUpkeep, type AlarmUpkeep } from './alarms/service';
 import { startInspectionSweep } from './production/inspection-sweep';
+import { startChangeUpkeep, type ChangeUpkeep } from './change/effective';
 import type { SessionSettings } from './auth/sessions';
 import { bootstrapAdministrator, seedDemoUsers } from './auth/users';
 
@@ -81,6 +82,8 @@ export interface StartAppOverrides {
 	hub?: Parameters<typeof createHub>[1]['options'];
 	/** How often shelving deadlines are checked (default 15 s). */
 	alarmUpkeepMs?: number;
+	/** How often change-controlled versions reaching their effective date are applied (5 s). */
+	changeUpkeepMs?: number;
 }
 
 /** Where embedded PGlite keeps its files for a given environment ('memory://' passes through). */
@@ -106,6 +109,7 @@ export async function startApp(
 	);
 	let hub: Hub;
 	let alarmUpkeep: AlarmUpkeep;
+	let changeUpkeep: ChangeUpkeep;
 	try {
 		// Acknowledgement needs cause and action codes: defaults once, edited at /admin/alarm-codes.
 		await seedAlarmCodes(database);
@@ -163,6 +167,15 @@ export async function startApp(
 			everyMs: overrides.alarmUpkeepMs
 		});
 		await alarmUpkeep.ready;
+		// Versions whose effective date passed while the server was down apply now (awaited),
+		// then a timer applies each one as its date arrives and republishes the configuration.
+		changeUpkeep = startChangeUpkeep({
+			database,
+			hub,
+			log,
+			everyMs: overrides.changeUpkeepMs
+		});
+		await changeUpkeep.ready;
 	} catch (error) {
 		await database.close();
 		throw new Error('startApp: starting the hub failed', { cause: error });
@@ -186,6 +199,7 @@ export async function startApp(
 					// First: a sweep in progress writes to the database and pushes to the hub.
 					await inspectionSweep.stop();
 					await alarmUpkeep.stop();
+					await changeUpkeep.stop();
 					await hub.close();
 				} finally {
 					// The database last: the hub's queued persists and presence flush need it.

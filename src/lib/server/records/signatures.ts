@@ -26,6 +26,7 @@ import { verifyPassword } from '../auth/passwords';
 import { can, type Principal, type Scope } from '../auth/policy';
 import { contentSha256 } from './canonical';
 import { limitVersionSignable } from './limit-versions';
+import { changeSignable } from '../change/signable';
 import { lotSignable } from '../lots/signing';
 import { deviationSignable } from '../production/deviations';
 
@@ -82,13 +83,20 @@ export interface SignableAdapter {
 }
 
 /** The records that can be signed. Adding a record type: write its adapter, list it here. */
-export const SIGNABLE_RECORD_TYPES = ['control-limit-version', 'deviation', 'lot'] as const;
+export const SIGNABLE_RECORD_TYPES = [
+	'control-limit-version',
+	'change-request',
+	'deviation',
+	'lot'
+] as const;
 export type SignableRecordType = (typeof SIGNABLE_RECORD_TYPES)[number];
 
 function adapterOf(recordType: string): SignableAdapter | null {
 	switch (recordType) {
 		case 'control-limit-version':
 			return limitVersionSignable;
+		case 'change-request':
+			return changeSignable;
 		case 'deviation':
 			return deviationSignable;
 		case 'lot':

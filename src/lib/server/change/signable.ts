@@ -1,0 +1,154 @@
+/**
+ * A change request as a signable record (src/lib/server/records/signatures.ts lists it).
+ *
+ * Signatures bind to the request's `revision` and to the SHA-256 of what the author proposes:
+ * kind, subject, title, justification and proposal. Status, step times, impact and effective
+ * date are left out on purpose: moving through the workflow does not change what was signed,
+ * but editing the draft does (and raises the revision, so earlier signatures show as lapsed).
+ *
+ * Meanings by status: `authored` while the request is open (draft, impact, review); `approved`
+ * only in review, and signRecord then demands a valid `authored` signature of the same revision
+ * by somebody else. Who may sign which meaning (only the author authors; the approver holds
+ * change:approve and is not the author) is checked by the change service before signRecord.
+ *
+ * Only type imports from signatures.ts: it imports this module, and a runtime cycle would leave
+ * one of the two half-initialised.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { SignatureMeaning } from '$lib/auth/roles';
+import { appendAudit, type Actor } from '../audit/append';
+import type { AppDb, TxContext } from '../db';
+import type { RawQuery } from '../db/raw';
+import { changeRequest, line, signature } from '../db/schema';
+import type { ChangeStatus } from '../db/schema/change';
+import { contentSha256 } from '../records/canonical';
+import type { SignableAdapter, SignableVersion } from '../records/signatures';
+import { ChangeError } from './errors';
+
+export const CHANGE_RECORD = 'change-request';
+
+type Queryable = RawQuery & { db: AppDb };
+type ChangeRow = typeof changeRequest.$inferSelect;
+
+/** Exactly what a signature of a change request binds to. */
+export function changeContent(row: ChangeRow): Record<string, unknown> {
+	return {
+		recordType: CHANGE_RECORD,
+		id: row.id,
+		code: row.code,
+		kind: row.kind,
+		revision: row.revision,
+		title: row.title,
+		justification: row.justification,
+		characteristicId: row.characteristicId,
+		productId: row.productId,
+		processVersionId: row.processVersionId,
+		lineId: row.lineId,
+		proposal: row.proposal
+	};
+}
+
+export function changeMeanings(status: ChangeStatus): readonly SignatureMeaning[] {
+	switch (status) {
+		case 'draft':
+		case 'impact':
+			return ['authored'];
+		case 'review':
+			return ['authored', 'approved'];
+		default:
+			return [];
+	}
+}
+
+async function load(
+	database: Queryable,
+	recordId: string,
+	options?: { lock?: boolean }
+): Promise<SignableVersion | null> {
+	if (!/^\d{1,9}$/.test(recordId)) return null;
+	const query = database.db
+		.select({ r: changeRequest, siteId: line.siteId })
+		.from(changeRequest)
+		.leftJoin(line, eq(line.id, changeRequest.lineId))
+		.where(eq(changeRequest.id, Number(recordId)));
+	// Locking the row keeps an edit from slipping in between hashing and signing.
+	const [row] = options?.lock ? await query.for('update', { of: changeRequest }) : await query;
+	if (!row) return null;
+	const r = row.r;
+	return {
+		recordType: CHANGE_RECORD,
+		recordId: String(r.id),
+		version: r.revision,
+		content: changeContent(r),
+		summary: `${r.code} ${r.title} (${r.kind}, ${r.status})`,
+		// Every request has a line (set at creation from its subject); 0 never matches a grant.
+		scope: { lineId: r.lineId ?? 0, siteId: row.siteId ?? 0 },
+		meanings: changeMeanings(r.status),
+		dualSignature: true
+	};
+}
+
+/**
+ * The `approved` signature completed the pair (signRecord checked: a valid `authored` signature
+ * of this revision by somebody else). In the same transaction the request becomes approved with
+ * the effective date the approver chose (set on the request just before signing; a date that
+ * passed meanwhile, or none, means now), so signature and approval commit together or not at all.
+ */
+async function onApproved(tx: TxContext, record: SignableVersion, actor: Actor): Promise<void> {
+	const [row] = await tx.db
+		.select()
+		.from(changeRequest)
+		.where(eq(changeRequest.id, Number(record.recordId)))
+		.for('update');
+	if (!row || row.status !== 'review') {
+		throw new ChangeError('stale', 'The request changed meanwhile; reload and retry.');
+	}
+	// The `authored` signature must be the author's own (signRecord only knows "someone else").
+	const [authored] = await tx.db
+		.select({ id: signature.id })
+		.from(signature)
+		.where(
+			and(
+				eq(signature.recordType, CHANGE_RECORD),
+				eq(signature.recordId, record.recordId),
+				eq(signature.recordVersion, row.revision),
+				eq(signature.contentSha256, contentSha256(changeContent(row))),
+				eq(signature.meaning, 'authored'),
+				eq(signature.signerUserId, row.authorId)
+			)
+		)
+		.limit(1);
+	if (!authored) {
+		throw new ChangeError(
+			'not-signed',
+			'The author has not signed this revision yet: approval needs the author’s signature first.'
+		);
+	}
+	const [after] = await tx.db
+		.update(changeRequest)
+		.set({
+			status: 'approved',
+			approvedAt: sql`clock_timestamp()`,
+			approverId: actor.userId,
+			effectiveFrom: sql`greatest(coalesce(${changeRequest.effectiveFrom}, clock_timestamp()), clock_timestamp())`,
+			updatedAt: sql`now()`
+		})
+		.where(eq(changeRequest.id, row.id))
+		.returning();
+	await appendAudit(tx, {
+		actor,
+		action: 'state',
+		entityType: CHANGE_RECORD,
+		entityId: row.id,
+		oldValues: { status: 'review' },
+		newValues: {
+			status: 'approved',
+			event: 'approve',
+			effectiveFrom: after.effectiveFrom!.toISOString(),
+			approverId: actor.userId
+		},
+		reason: 'authored and approved by two different people'
+	});
+}
+
+export const changeSignable: SignableAdapter = { recordType: CHANGE_RECORD, load, onApproved };
