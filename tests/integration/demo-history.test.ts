@@ -24,9 +24,12 @@ import { seedDemoPlant } from '$lib/server/plant/service';
 import { currentCertificationFor } from '$lib/server/production/certifications';
 import {
 	DEMO_HISTORY_ENTITY,
+	DEMO_WORKFLOWS_ENTITY,
 	seedDemoHistory,
 	type SeedDemoHistoryResult
 } from '$lib/server/production/demo-history';
+import { appendAudit, SYSTEM_ACTOR } from '$lib/server/audit/append';
+import { generateDemoHistory } from '$lib/demo/history';
 import { BACKENDS, openTestDatabase, type TestDatabase } from '../factories/db';
 
 const TABLES = [
@@ -47,6 +50,9 @@ const TABLES = [
 	'alarm',
 	'shipment',
 	'lot_parameter_summary',
+	'capa',
+	'change_request',
+	'kpi_target',
 	'app_user',
 	'role_grant',
 	'audit_event'
@@ -149,12 +155,19 @@ describe.each(BACKENDS)('demo history seeding (%s)', (backend) => {
 		SLOW
 	);
 
-	it('audits the seeding as one create event, not one per row', async () => {
-		const rows = await t.database.query<{ action: string; actor_label: string }>(
-			`SELECT action, actor_label FROM audit_event WHERE entity_type = $1`,
-			[DEMO_HISTORY_ENTITY]
+	it('audits the seeding as one create event per marker, not one per row', async () => {
+		const rows = await t.database.query<{
+			entity_type: string;
+			action: string;
+			actor_label: string;
+		}>(
+			`SELECT entity_type, action, actor_label FROM audit_event WHERE entity_type IN ($1, $2) ORDER BY id`,
+			[DEMO_HISTORY_ENTITY, DEMO_WORKFLOWS_ENTITY]
 		);
-		expect(rows).toEqual([{ action: 'create', actor_label: 'system' }]);
+		expect(rows).toEqual([
+			{ entity_type: DEMO_HISTORY_ENTITY, action: 'create', actor_label: 'system' },
+			{ entity_type: DEMO_WORKFLOWS_ENTITY, action: 'create', actor_label: 'system' }
+		]);
 		const [{ n }] = await t.database.query<{ n: number }>(
 			`SELECT count(*)::float8 AS n FROM audit_event WHERE entity_type IN ('lot', 'run', 'inspection')`
 		);
@@ -243,7 +256,171 @@ describe.each(BACKENDS)('demo history seeding (%s)', (backend) => {
 			`SELECT count(*)::float8 AS n, count(password_hash)::float8 AS "withPassword"
 			 FROM app_user WHERE username LIKE '%.%'`
 		);
-		expect(ops.n).toBe(10);
+		// Ten operators and two quality staff.
+		expect(ops.n).toBe(12);
 		expect(ops.withPassword).toBe(0);
 	});
+	it('writes the quality workflows: deviations with CAPA, change requests, KPI targets', async () => {
+		const q = async (text: string) =>
+			(await t.database.query<{ n: number }>(`SELECT (${text})::float8 AS n`))[0].n;
+		expect(await q(`SELECT count(*) FROM change_request`)).toBe(first.counts.changeRequests);
+		expect(first.counts.changeRequests).toBeGreaterThanOrEqual(55);
+		expect(await q(`SELECT count(*) FROM kpi_target WHERE site_id IS NULL`)).toBe(12);
+		expect(await q(`SELECT count(*) FROM capa`)).toBe(first.counts.capas);
+		// Deviations: a dozen open in several states, some overdue; every step consistent.
+		const open = await q(`SELECT count(*) FROM deviation WHERE status <> 'closed'`);
+		expect(open).toBeGreaterThanOrEqual(10);
+		expect(
+			await q(`SELECT count(DISTINCT status) FROM deviation WHERE status <> 'closed'`)
+		).toBeGreaterThanOrEqual(4);
+		expect(
+			await q(`SELECT count(*) FROM deviation WHERE status <> 'closed' AND due_at < now()`)
+		).toBeGreaterThan(0);
+		expect(
+			await q(`SELECT count(*) FROM deviation WHERE owner_id IS NULL OR due_at IS NULL
+			         OR (status = 'closed') <> (closed_at IS NOT NULL AND closed_by IS NOT NULL)
+			         OR (status = 'closed' AND (effective IS NOT TRUE OR effectiveness_checked_at > closed_at))
+			         OR (status <> 'open') <> (contained_at IS NOT NULL AND containment IS NOT NULL)
+			         OR (status IN ('investigated', 'actions', 'effectiveness', 'closed')) <> (root_cause IS NOT NULL)
+			         OR contained_at < opened_at OR investigated_at < contained_at OR closed_at < investigated_at`)
+		).toBe(0);
+		// CAPA: 1-3 per deviation past investigation; none open on a closed deviation; a few overdue.
+		expect(
+			await q(`SELECT count(*) FROM deviation d WHERE d.status IN ('actions', 'effectiveness', 'closed')
+			         AND (SELECT count(*) FROM capa c WHERE c.deviation_id = d.id) NOT BETWEEN 1 AND 3`)
+		).toBe(0);
+		expect(
+			await q(`SELECT count(*) FROM capa c JOIN deviation d ON d.id = c.deviation_id
+			         WHERE c.status = 'open' AND d.status IN ('effectiveness', 'closed')`)
+		).toBe(0);
+		expect(
+			await q(`SELECT count(*) FROM capa WHERE status = 'open' AND due_at < now()`)
+		).toBeGreaterThan(0);
+		// Lots: released only after every deviation on them closed; decided after review.
+		expect(
+			await q(`SELECT count(*) FROM lot l JOIN deviation d ON d.lot_id = l.id
+			         WHERE l.status = 'released' AND (d.closed_at IS NULL OR d.closed_at > l.decided_at)`)
+		).toBe(0);
+		expect(
+			await q(`SELECT count(*) FROM lot WHERE status IN ('released', 'rejected')
+			         AND (decided_by IS NULL OR NOT (completed_at <= review_started_at AND review_started_at <= decided_at))`)
+		).toBe(0);
+		expect(
+			await q(`SELECT count(*) FROM shipment s JOIN lot l ON l.id = s.lot_id
+			         WHERE l.status <> 'released' OR s.shipped_at < l.decided_at`)
+		).toBe(0);
+		const hours =
+			await q(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - completed_at) / 3600)
+		                       FROM lot WHERE status = 'released'`);
+		expect(hours).toBeGreaterThan(24);
+		expect(hours).toBeLessThan(48);
+		expect(
+			await q(`SELECT count(*) FROM lot WHERE status IN ('completed', 'in_review')`)
+		).toBeGreaterThan(3);
+		// Change requests: approver never the author, steps in order, a handful open now.
+		expect(
+			await q(`SELECT count(*) FROM change_request WHERE approver_id = author_id
+			         OR impact_at < opened_at OR review_at < impact_at OR approved_at < review_at
+			         OR implemented_at < approved_at OR closed_at < implemented_at
+			         OR (status = 'draft') <> (impact IS NULL)
+			         OR (approved_at IS NOT NULL) <> (effective_from IS NOT NULL)`)
+		).toBe(0);
+		const statuses = await t.database.query<{ status: string }>(
+			`SELECT DISTINCT status FROM change_request ORDER BY status`
+		);
+		expect(statuses.map((s) => s.status)).toEqual([
+			'approved',
+			'closed',
+			'draft',
+			'impact',
+			'implemented',
+			'rejected',
+			'review',
+			'withdrawn'
+		]);
+	});
+});
+
+describe.each(BACKENDS)('demo history upgrade to the quality workflows (%s)', (backend) => {
+	let t: TestDatabase;
+	const now = new Date(Date.now() - 3 * 86_400_000);
+
+	beforeAll(async () => {
+		t = await openTestDatabase(backend);
+		await seedDemoPlant(t.database, DEMO_PLANT);
+		await seedDemoUsers(t.database, 'wall-demo-Tracewall');
+		// As the earlier version left it: first marker only, deviations without workflow, no
+		// plant deviations, earlier release times.
+		await seedDemoHistory(t.database, { now, withoutWorkflows: true });
+		await t.database
+			.query(`DELETE FROM deviation WHERE lot_id IS NULL AND alarm_id IS NULL AND inspection_id IS NULL
+			AND title NOT LIKE 'Run on %'`);
+		await t.database.query(`UPDATE deviation SET severity = 'minor', owner_id = NULL, due_at = NULL,
+			containment = NULL, contained_at = NULL, contained_by = NULL, root_cause = NULL,
+			investigated_at = NULL, investigated_by = NULL, effectiveness_due_at = NULL,
+			effectiveness_result = NULL, effective = NULL, effectiveness_checked_at = NULL,
+			effectiveness_checked_by = NULL, revision = 1,
+			status = CASE WHEN status = 'closed' THEN 'closed' ELSE 'open' END`);
+		await t.database.query(`UPDATE lot SET decided_at = decided_at - interval '5 hours'
+			WHERE status = 'released'`);
+	}, SLOW);
+
+	afterAll(async () => {
+		await t?.dispose();
+	});
+
+	it(
+		'adds the workflows once to a history seeded before them, leaving rows changed by real use alone',
+		async () => {
+			// A lot changed by real use since the seeding (its own audit event).
+			const [used] = await t.database.query<{ id: number; decided_at: string }>(
+				`SELECT id, decided_at::text FROM lot WHERE status = 'released' ORDER BY id LIMIT 1`
+			);
+			await t.database.transaction((tx) =>
+				appendAudit(tx, {
+					actor: SYSTEM_ACTOR,
+					action: 'update',
+					entityType: 'lot',
+					entityId: used.id,
+					reason: 'test: a lot touched by real use'
+				})
+			);
+			const upgraded = await seedDemoHistory(t.database, { now: new Date() });
+			console.log(`[${backend}] upgrade in ${(upgraded.ms / 1000).toFixed(1)} s`, upgraded.counts);
+			expect(upgraded).toMatchObject({ seeded: false, upgraded: true });
+			const h = generateDemoHistory({ now, seed: 1 });
+			expect(upgraded.counts.changeRequests).toBe(h.changeRequests.length);
+			expect(upgraded.counts.capas).toBe(h.capas.length);
+			expect(upgraded.counts.kpiTargets).toBe(12);
+			expect(upgraded.counts.deviationsUpdated + upgraded.counts.deviationsInserted).toBe(
+				h.deviations.length
+			);
+			expect(upgraded.counts.lotsUpdated).toBe(h.lots.length - 1);
+			// The release times are the generator's again, but for the lot used since.
+			const lots = await t.database.query<{ code: string; decided: number | null }>(
+				`SELECT code, (extract(epoch FROM decided_at) * 1000)::float8 AS decided FROM lot WHERE id <> $1`,
+				[used.id]
+			);
+			const byCode = new Map(h.lots.map((l) => [l.code, l.decidedAt]));
+			expect(lots.filter((l) => l.decided !== byCode.get(l.code))).toEqual([]);
+			const [same] = await t.database.query<{ decided_at: string }>(
+				`SELECT decided_at::text FROM lot WHERE id = $1`,
+				[used.id]
+			);
+			expect(same.decided_at).toBe(used.decided_at);
+			const [owners] = await t.database.query<{ n: number }>(
+				`SELECT count(*)::float8 AS n FROM deviation WHERE owner_id IS NULL`
+			);
+			expect(owners.n).toBe(0);
+
+			const again = await seedDemoHistory(t.database, { now: new Date() });
+			expect(again).toMatchObject({ seeded: false, upgraded: false, counts: {} });
+			const [markers] = await t.database.query<{ n: number }>(
+				`SELECT count(*)::float8 AS n FROM audit_event WHERE entity_type = $1`,
+				[DEMO_WORKFLOWS_ENTITY]
+			);
+			expect(markers.n).toBe(1);
+		},
+		SLOW
+	);
 });

@@ -16,7 +16,13 @@
  * data that already exists under the same natural key (customer, product, supplier, material
  * code; username) is reused, not duplicated.
  */
-import { generateDemoHistory, HISTORY_DEMO_USERS, type DemoHistory } from '../../demo/history';
+import {
+	generateDemoHistory,
+	HISTORY_DEMO_USERS,
+	type DemoHistory,
+	type HistoryDeviation,
+	DAY_MS
+} from '../../demo/history';
 import { DEMO_PLANT, type DemoPlant } from '../../demo/plant';
 import { seedAlarmCodes } from '../alarms/codes';
 import { appendAudit, SYSTEM_ACTOR } from '../audit/append';
@@ -25,6 +31,12 @@ import { fromEpochMs } from '../db/raw';
 
 /** Entity type of the one audit event a seeding writes (also the "already seeded" marker). */
 export const DEMO_HISTORY_ENTITY = 'demo-history';
+/**
+ * Second marker: the quality workflows (deviation workflow and CAPA, change requests, lot
+ * release times, KPI targets). A database seeded before they existed holds the first marker
+ * only and receives them once at its next start (an upgrade); a fresh one gets both at once.
+ */
+export const DEMO_WORKFLOWS_ENTITY = 'demo-history-workflows';
 /** Arbitrary constant key of the advisory lock that serialises seeding across hub nodes. */
 const SEED_LOCK_KEY = 7_341_021;
 /** Rows per bulk statement (keeps one JSON parameter to a few MB). */
@@ -36,11 +48,18 @@ export interface SeedDemoHistoryOptions {
 	plant?: DemoPlant;
 	/** Days of history (default a year). */
 	days?: number;
+	/**
+	 * Tests only: seed as the version before the quality workflows did — no CAPA, change
+	 * requests or KPI targets and no second marker — so the upgrade can be exercised.
+	 */
+	withoutWorkflows?: boolean;
 }
 
 export interface SeedDemoHistoryResult {
 	/** False when the database already held a demo history (nothing was written). */
 	seeded: boolean;
+	/** True when a history seeded by an earlier version received the quality workflows. */
+	upgraded: boolean;
 	/** Rows written per table (empty when not seeded). */
 	counts: Record<string, number>;
 	ms: number;
@@ -48,11 +67,27 @@ export interface SeedDemoHistoryResult {
 
 /** Has a demo history been seeded into this database? */
 export async function demoHistorySeeded(database: Pick<Database, 'query'>): Promise<boolean> {
-	const rows = await database.query<{ one: number }>(
-		`SELECT 1 AS one FROM audit_event WHERE entity_type = $1 AND action = 'create' LIMIT 1`,
-		[DEMO_HISTORY_ENTITY]
+	return (await markerOf(database, DEMO_HISTORY_ENTITY)) !== null;
+}
+
+/** Have the quality workflows of the demo history been seeded into this database? */
+export async function demoWorkflowsSeeded(database: Pick<Database, 'query'>): Promise<boolean> {
+	return (await markerOf(database, DEMO_WORKFLOWS_ENTITY)) !== null;
+}
+
+/** The new values of a marker event (the first seeding's now, from and seed), or null. */
+async function markerOf(
+	database: Pick<Database, 'query'>,
+	entityType: string
+): Promise<Record<string, unknown> | null> {
+	const rows = await database.query<{ values: Record<string, unknown> | string | null }>(
+		`SELECT new_values AS values FROM audit_event WHERE entity_type = $1 AND action = 'create'
+		 ORDER BY id LIMIT 1`,
+		[entityType]
 	);
-	return rows.length > 0;
+	if (rows.length === 0) return null;
+	const v = rows[0].values;
+	return typeof v === 'string' ? (JSON.parse(v) as Record<string, unknown>) : (v ?? {});
 }
 
 export async function seedDemoHistory(
@@ -60,8 +95,15 @@ export async function seedDemoHistory(
 	options: SeedDemoHistoryOptions = {}
 ): Promise<SeedDemoHistoryResult> {
 	const t0 = performance.now();
+	const done = (seeded: boolean, upgraded: boolean, counts: Record<string, number> = {}) => ({
+		seeded,
+		upgraded,
+		counts,
+		ms: performance.now() - t0
+	});
 	if (await demoHistorySeeded(database)) {
-		return { seeded: false, counts: {}, ms: performance.now() - t0 };
+		if (await demoWorkflowsSeeded(database)) return done(false, false);
+		return upgradeDemoHistory(database, options, t0);
 	}
 	const now = options.now ?? new Date();
 	const seed = options.seed ?? 1;
@@ -72,24 +114,84 @@ export async function seedDemoHistory(
 	return database.transaction(async (tx) => {
 		await tx.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK_KEY]);
 		// Re-check under the lock: another node may have seeded meanwhile.
-		if (await demoHistorySeeded(tx)) {
-			return { seeded: false, counts: {}, ms: performance.now() - t0 };
-		}
+		if (await demoHistorySeeded(tx)) return done(false, false);
 		const counts = await write(tx, history);
+		if (!options.withoutWorkflows) {
+			Object.assign(counts, await writeWorkflowExtras(tx, history, await idMaps(tx, history)));
+		}
+		const values = {
+			seed,
+			now: new Date(history.now).toISOString(),
+			from: new Date(history.from).toISOString()
+		};
 		await appendAudit(tx, {
 			actor: SYSTEM_ACTOR,
 			action: 'create',
 			entityType: DEMO_HISTORY_ENTITY,
 			entityId: `seed-${seed}`,
-			newValues: {
-				seed,
-				now: new Date(history.now).toISOString(),
-				from: new Date(history.from).toISOString(),
-				...counts
-			},
+			newValues: { ...values, ...counts },
 			reason: 'demo history seeded at first start (demo only, never on a real plant)'
 		});
-		return { seeded: true, counts, ms: performance.now() - t0 };
+		if (!options.withoutWorkflows) {
+			await appendWorkflowsMarker(tx, seed, values, counts, 'seeded with the history');
+		}
+		return done(true, false, counts);
+	});
+}
+
+async function appendWorkflowsMarker(
+	tx: TxContext,
+	seed: number,
+	values: Record<string, unknown>,
+	counts: Record<string, number>,
+	how: string
+): Promise<void> {
+	await appendAudit(tx, {
+		actor: SYSTEM_ACTOR,
+		action: 'create',
+		entityType: DEMO_WORKFLOWS_ENTITY,
+		entityId: `seed-${seed}`,
+		newValues: { ...values, ...counts },
+		reason: `demo quality workflows (deviations and CAPA, change requests, release times, KPI targets) ${how} (demo only)`
+	});
+}
+
+/**
+ * A database holding a history seeded before the quality workflows existed: regenerate that
+ * history from the first marker's `now` and `seed` (the generator is deterministic, so lot and
+ * deviation codes are the same) and bring its rows to what the current generator writes —
+ * lot review/decision/plan times, deviation workflows, shipments after release — plus the new
+ * rows (plant deviations, CAPA, change requests, KPI targets). Rows changed by real use since
+ * (an audit event names them) are left as they are. Once: the second marker.
+ */
+async function upgradeDemoHistory(
+	database: Database,
+	options: SeedDemoHistoryOptions,
+	t0: number
+): Promise<SeedDemoHistoryResult> {
+	const marker = (await markerOf(database, DEMO_HISTORY_ENTITY)) ?? {};
+	const now = Date.parse(String(marker.now));
+	const from = Date.parse(String(marker.from));
+	const seed = typeof marker.seed === 'number' ? marker.seed : (options.seed ?? 1);
+	if (!Number.isFinite(now) || !Number.isFinite(from)) {
+		throw new Error('seedDemoHistory: the demo-history marker has no now/from to upgrade from');
+	}
+	const days = Math.round((now - from) / DAY_MS);
+	const history = generateDemoHistory({ now, seed, plant: options.plant ?? DEMO_PLANT, days });
+	return database.transaction(async (tx) => {
+		await tx.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK_KEY]);
+		if (await demoWorkflowsSeeded(tx)) {
+			return { seeded: false, upgraded: false, counts: {}, ms: performance.now() - t0 };
+		}
+		const counts = await upgrade(tx, history);
+		await appendWorkflowsMarker(
+			tx,
+			seed,
+			{ seed, now: new Date(now).toISOString(), from: new Date(from).toISOString() },
+			counts,
+			'added to a history seeded by an earlier version'
+		);
+		return { seeded: false, upgraded: true, counts, ms: performance.now() - t0 };
 	});
 }
 
@@ -183,7 +285,12 @@ async function write(tx: TxContext, h: DemoHistory): Promise<Record<string, numb
 		h.people.map((p) => ({ username: p.username, full_name: p.fullName })),
 		'ON CONFLICT (username) DO NOTHING'
 	);
-	const usernames = [...HISTORY_DEMO_USERS, ...h.people.map((p) => p.username)];
+	await writeStaff(tx, h);
+	const usernames = [
+		...HISTORY_DEMO_USERS,
+		...h.people.map((p) => p.username),
+		...h.staff.map((p) => p.username)
+	];
 	const userIds = await idsByCode(tx, 'app_user', 'username', usernames);
 	const user = (name: string) => need(userIds, name, 'user (are the demo users seeded?)');
 	// Operators get the operator role on their line (only where they have no grant yet).
@@ -546,33 +653,16 @@ async function write(tx: TxContext, h: DemoHistory): Promise<Record<string, numb
 	counts.deviations = await bulkInsert(
 		tx,
 		'deviation',
-		{
-			id: ['int', null],
-			code: ['text', null],
-			title: ['text', null],
-			description: ['text', null],
-			lot_id: ['int', null],
-			alarm_id: ['int', null],
-			inspection_id: ['int', null],
-			status: ['text', null],
-			opened_by: ['int', null],
-			opened_at: ts('opened_at'),
-			closed_at: ts('closed_at'),
-			closed_by: ['int', null]
-		},
+		{ id: ['int', null], ...DEVIATION_COLUMNS },
 		h.deviations.map((d, i) => ({
 			id: deviationIds[i],
-			code: d.code,
-			title: d.title,
-			description: d.description,
-			lot_id: d.lot === null ? null : lotIds[d.lot],
-			alarm_id: d.alarm === null ? null : alarmIds[d.alarm],
-			inspection_id: d.inspection === null ? null : inspectionIds[d.inspection],
-			status: d.status,
-			opened_by: user(d.openedBy),
-			opened_at: d.openedAt,
-			closed_at: d.closedAt,
-			closed_by: d.closedBy === null ? null : user(d.closedBy)
+			...deviationRow(d, {
+				user,
+				line,
+				lot: (k) => lotIds[k],
+				alarm: (k) => alarmIds[k],
+				inspection: (k) => inspectionIds[k]
+			})
 		}))
 	);
 	counts.inspections = await bulkInsert(
@@ -719,5 +809,401 @@ async function write(tx: TxContext, h: DemoHistory): Promise<Record<string, numb
 			computed_at: s.computedAt
 		}))
 	);
+	return counts;
+}
+
+// ------------------------------------------------------------------------------------------
+// Quality workflows: staff, deviation workflow and CAPA, change requests, KPI targets
+// ------------------------------------------------------------------------------------------
+
+/** Columns of a deviation row with its workflow (the id is added by the fresh seeding). */
+const DEVIATION_COLUMNS: Record<string, [string, string | null]> = {
+	code: ['text', null],
+	title: ['text', null],
+	description: ['text', null],
+	lot_id: ['int', null],
+	alarm_id: ['int', null],
+	inspection_id: ['int', null],
+	line_id: ['int', null],
+	severity: ['text', null],
+	status: ['text', null],
+	owner_id: ['int', null],
+	due_at: ts('due_at'),
+	containment: ['text', null],
+	contained_at: ts('contained_at'),
+	contained_by: ['int', null],
+	root_cause: ['text', null],
+	investigated_at: ts('investigated_at'),
+	investigated_by: ['int', null],
+	effectiveness_due_at: ts('effectiveness_due_at'),
+	effectiveness_result: ['text', null],
+	effective: ['boolean', null],
+	effectiveness_checked_at: ts('effectiveness_checked_at'),
+	effectiveness_checked_by: ['int', null],
+	revision: ['int', null],
+	opened_by: ['int', null],
+	opened_at: ts('opened_at'),
+	closed_at: ts('closed_at'),
+	closed_by: ['int', null],
+	updated_at: ts('updated_at')
+};
+
+interface DeviationRefs {
+	user: (name: string) => number;
+	line: (code: string) => number;
+	lot: (index: number) => number | undefined;
+	alarm: (index: number) => number | undefined;
+	inspection: (index: number) => number | undefined;
+}
+
+function deviationRow(d: HistoryDeviation, r: DeviationRefs): Json {
+	const u = (name: string | null) => (name === null ? null : r.user(name));
+	return {
+		code: d.code,
+		title: d.title,
+		description: d.description,
+		lot_id: d.lot === null ? null : (r.lot(d.lot) ?? null),
+		alarm_id: d.alarm === null ? null : (r.alarm(d.alarm) ?? null),
+		inspection_id: d.inspection === null ? null : (r.inspection(d.inspection) ?? null),
+		line_id: d.line === null ? null : r.line(d.line),
+		severity: d.severity,
+		status: d.status,
+		owner_id: u(d.owner),
+		due_at: d.dueAt,
+		containment: d.containment,
+		contained_at: d.containedAt,
+		contained_by: u(d.containedBy),
+		root_cause: d.rootCause,
+		investigated_at: d.investigatedAt,
+		investigated_by: u(d.investigatedBy),
+		effectiveness_due_at: d.effectivenessDueAt,
+		effectiveness_result: d.effectivenessResult,
+		effective: d.effective,
+		effectiveness_checked_at: d.effectivenessCheckedAt,
+		effectiveness_checked_by: u(d.effectivenessCheckedBy),
+		revision: d.revision,
+		opened_by: u(d.openedBy),
+		opened_at: d.openedAt,
+		closed_at: d.closedAt,
+		closed_by: u(d.closedBy),
+		updated_at: d.updatedAt
+	};
+}
+
+/** The quality staff of the history (no password) with their role, plant-wide. */
+async function writeStaff(tx: TxContext, h: DemoHistory): Promise<void> {
+	await bulkInsert(
+		tx,
+		'app_user',
+		{ username: ['text', null], full_name: ['text', null] },
+		h.staff.map((p) => ({ username: p.username, full_name: p.fullName })),
+		'ON CONFLICT (username) DO NOTHING'
+	);
+	const ids = await idsByCode(
+		tx,
+		'app_user',
+		'username',
+		h.staff.map((p) => p.username)
+	);
+	await bulkInsert(
+		tx,
+		'role_grant',
+		{ user_id: ['int', null], role: ['text', null] },
+		h.staff.map((p) => ({ user_id: need(ids, p.username, 'staff user'), role: p.role })),
+		'WHERE NOT EXISTS (SELECT 1 FROM role_grant g WHERE g.user_id = x.user_id)'
+	);
+}
+
+interface IdMaps {
+	user: (name: string) => number;
+	line: (code: string) => number;
+	product: (code: string) => number;
+	characteristic: (code: string) => number;
+	processVersion: (product: string, version: number) => number | null;
+	/** Deviation ids by code, only for the deviations this seeding wrote. */
+	deviations: Map<string, number>;
+}
+
+/** Ids of everything the workflow rows reference, by natural key. */
+async function idMaps(tx: TxContext, h: DemoHistory): Promise<IdMaps> {
+	const users = await idsByCode(tx, 'app_user', 'username', [
+		...HISTORY_DEMO_USERS,
+		...h.people.map((p) => p.username),
+		...h.staff.map((p) => p.username)
+	]);
+	const lines = await tx.query<{ id: number; code: string }>(`SELECT id, code FROM line`);
+	const lineIds = new Map(lines.map((r) => [r.code, r.id]));
+	const products = await idsByCode(
+		tx,
+		'product',
+		'code',
+		h.products.map((p) => p.code)
+	);
+	const chars = await tx.query<{ id: number; code: string }>(`SELECT id, code FROM characteristic`);
+	const charIds = new Map(chars.map((r) => [r.code, r.id]));
+	const pvs = await tx.query<{ id: number; code: string; version: number }>(
+		`SELECT v.id, p.code, v.version FROM process_version v JOIN product p ON p.id = v.product_id`
+	);
+	const pvIds = new Map(pvs.map((r) => [`${r.code}|${r.version}`, r.id]));
+	const deviations = await idsByCode(
+		tx,
+		'deviation',
+		'code',
+		h.deviations.map((d) => d.code)
+	);
+	return {
+		user: (name) => need(users, name, 'user (are the demo users seeded?)'),
+		line: (code) => need(lineIds, code, 'line'),
+		product: (code) => need(products, code, 'product'),
+		characteristic: (code) => need(charIds, code, 'characteristic'),
+		processVersion: (product, version) => pvIds.get(`${product}|${version}`) ?? null,
+		deviations
+	};
+}
+
+/** CAPA actions, change requests and KPI targets (both the fresh seeding and the upgrade). */
+async function writeWorkflowExtras(
+	tx: TxContext,
+	h: DemoHistory,
+	ids: IdMaps
+): Promise<Record<string, number>> {
+	const counts: Record<string, number> = {};
+	const u = (name: string | null) => (name === null ? null : ids.user(name));
+	const capas = h.capas.filter((c) => ids.deviations.has(h.deviations[c.deviation].code));
+	counts.capas = await bulkInsert(
+		tx,
+		'capa',
+		{
+			code: ['text', null],
+			deviation_id: ['int', null],
+			kind: ['text', null],
+			description: ['text', null],
+			owner_id: ['int', null],
+			due_at: ts('due_at'),
+			status: ['text', null],
+			outcome: ['text', null],
+			done_at: ts('done_at'),
+			done_by: ['int', null],
+			created_by: ['int', null],
+			created_at: ts('created_at')
+		},
+		capas.map((c) => ({
+			code: c.code,
+			deviation_id: ids.deviations.get(h.deviations[c.deviation].code),
+			kind: c.kind,
+			description: c.description,
+			owner_id: u(c.owner),
+			due_at: c.dueAt,
+			status: c.status,
+			outcome: c.outcome,
+			done_at: c.doneAt,
+			done_by: u(c.doneBy),
+			created_by: u(c.createdBy),
+			created_at: c.createdAt
+		})),
+		'ON CONFLICT (code) DO NOTHING'
+	);
+	counts.changeRequests = await bulkInsert(
+		tx,
+		'change_request',
+		{
+			code: ['text', null],
+			kind: ['text', null],
+			title: ['text', null],
+			justification: ['text', null],
+			status: ['text', null],
+			characteristic_id: ['int', null],
+			product_id: ['int', null],
+			process_version_id: ['int', null],
+			line_id: ['int', null],
+			proposal: ['jsonb', null],
+			impact: ['jsonb', null],
+			effective_from: ts('effective_from'),
+			revision: ['int', null],
+			author_id: ['int', null],
+			approver_id: ['int', null],
+			result_process_version_id: ['int', null],
+			opened_at: ts('opened_at'),
+			impact_at: ts('impact_at'),
+			review_at: ts('review_at'),
+			approved_at: ts('approved_at'),
+			implemented_at: ts('implemented_at'),
+			closed_at: ts('closed_at'),
+			rejected_at: ts('rejected_at'),
+			withdrawn_at: ts('withdrawn_at'),
+			decision_reason: ['text', null],
+			updated_at: ts('updated_at')
+		},
+		h.changeRequests.map((c) => ({
+			code: c.code,
+			kind: c.kind,
+			title: c.title,
+			justification: c.justification,
+			status: c.status,
+			characteristic_id: c.characteristic === null ? null : ids.characteristic(c.characteristic),
+			product_id: c.product === null ? null : ids.product(c.product),
+			process_version_id:
+				c.processVersion === null
+					? null
+					: ids.processVersion(c.processVersion.product, c.processVersion.version),
+			line_id: ids.line(c.line),
+			proposal: c.proposal,
+			impact: c.impact,
+			effective_from: c.effectiveFrom,
+			revision: c.revision,
+			author_id: ids.user(c.author),
+			approver_id: u(c.approver),
+			result_process_version_id:
+				c.resultProcessVersion === null
+					? null
+					: ids.processVersion(c.resultProcessVersion.product, c.resultProcessVersion.version),
+			opened_at: c.openedAt,
+			impact_at: c.impactAt,
+			review_at: c.reviewAt,
+			approved_at: c.approvedAt,
+			implemented_at: c.implementedAt,
+			closed_at: c.closedAt,
+			rejected_at: c.rejectedAt,
+			withdrawn_at: c.withdrawnAt,
+			decision_reason: c.decisionReason,
+			updated_at: c.updatedAt
+		})),
+		'ON CONFLICT (code) DO NOTHING'
+	);
+	// Plant-wide targets, only where none is set yet (an edited target stays).
+	counts.kpiTargets = await bulkInsert(
+		tx,
+		'kpi_target',
+		{ kpi: ['text', null], target: ['float8', null], better: ['text', null] },
+		h.kpiTargets.map((k) => ({ kpi: k.kpi, target: k.target, better: k.better })),
+		'WHERE NOT EXISTS (SELECT 1 FROM kpi_target t WHERE t.kpi = x.kpi AND t.site_id IS NULL)'
+	);
+	return counts;
+}
+
+/**
+ * Brings a history seeded by an earlier version to what the current generator writes (see
+ * upgradeDemoHistory). Lots and deviations are matched by code (deviations also by title);
+ * a row with an audit event of its own was changed by real use and is left alone.
+ */
+async function upgrade(tx: TxContext, h: DemoHistory): Promise<Record<string, number>> {
+	const counts: Record<string, number> = {};
+	await writeStaff(tx, h);
+	let ids = await idMaps(tx, h);
+	const u = (name: string | null) => (name === null ? null : ids.user(name));
+
+	// Lots: review, decision and plan times (and the status they imply).
+	const touchedLots: { id: number; code: string }[] = [];
+	for (let i = 0; i < h.lots.length; i += CHUNK) {
+		const rows = h.lots.slice(i, i + CHUNK).map((l) => ({
+			code: l.code,
+			status: l.status,
+			planned_start: l.plannedStart,
+			review_started_at: l.reviewStartedAt,
+			decided_at: l.decidedAt,
+			decided_by: u(l.decidedBy),
+			revision: l.revision
+		}));
+		touchedLots.push(
+			...(await tx.query<{ id: number; code: string }>(
+				`UPDATE lot l SET status = x.status, planned_start = ${fromEpochMs('x.planned_start')},
+				        review_started_at = ${fromEpochMs('x.review_started_at')},
+				        decided_at = ${fromEpochMs('x.decided_at')}, decided_by = x.decided_by,
+				        revision = x.revision
+				 FROM jsonb_to_recordset($1::jsonb) AS x(code text, status text, planned_start float8,
+				      review_started_at float8, decided_at float8, decided_by int, revision int)
+				 WHERE l.code = x.code
+				   AND NOT EXISTS (SELECT 1 FROM audit_event a
+				                   WHERE a.entity_type = 'lot' AND a.entity_id = l.id::text)
+				 RETURNING l.id, l.code`,
+				[JSON.stringify(rows)]
+			))
+		);
+	}
+	counts.lotsUpdated = touchedLots.length;
+	// Their shipments follow the (new) release: written again as the generator has them.
+	const lotIdByCode = new Map(touchedLots.map((l) => [l.code, l.id]));
+	await tx.query(
+		`DELETE FROM shipment WHERE lot_id IN (SELECT jsonb_array_elements_text($1::jsonb)::int)`,
+		[JSON.stringify(touchedLots.map((l) => l.id))]
+	);
+	const customers = await idsByCode(
+		tx,
+		'customer',
+		'code',
+		h.customers.map((c) => c.code)
+	);
+	counts.shipments = await bulkInsert(
+		tx,
+		'shipment',
+		{
+			code: ['text', null],
+			lot_id: ['int', null],
+			customer_id: ['int', null],
+			quantity: ['int', null],
+			shipped_at: ts('shipped_at'),
+			created_at: ts('shipped_at')
+		},
+		h.shipments
+			.filter((s) => lotIdByCode.has(h.lots[s.lot].code))
+			.map((s) => ({
+				code: s.code,
+				lot_id: lotIdByCode.get(h.lots[s.lot].code),
+				customer_id: need(customers, s.customer, 'customer'),
+				quantity: s.quantity,
+				shipped_at: s.shippedAt
+			})),
+		'ON CONFLICT (code) DO NOTHING'
+	);
+
+	// Deviations: the lot deviations' workflow onto their rows; the plant deviations are new.
+	const noRef = () => undefined;
+	const refs: DeviationRefs = {
+		user: ids.user,
+		line: ids.line,
+		lot: noRef,
+		alarm: noRef,
+		inspection: noRef
+	};
+	const existing = h.deviations.filter((d) => d.kind !== 'plant');
+	const names = Object.keys(DEVIATION_COLUMNS).filter(
+		(n) => !['code', 'title', 'description', 'lot_id', 'alarm_id', 'inspection_id'].includes(n)
+	);
+	const defs = ['code', 'title', ...names].map((n) => `${n} ${DEVIATION_COLUMNS[n][0]}`).join(', ');
+	const sets = names.map((n) => `${n} = ${DEVIATION_COLUMNS[n][1] ?? `x.${n}`}`).join(', ');
+	const ours = new Set<string>();
+	for (let i = 0; i < existing.length; i += CHUNK) {
+		const rows = existing.slice(i, i + CHUNK).map((d) => deviationRow(d, refs));
+		const updated = await tx.query<{ code: string }>(
+			`UPDATE deviation d SET ${sets}
+			 FROM jsonb_to_recordset($1::jsonb) AS x(${defs})
+			 WHERE d.code = x.code AND d.title = x.title
+			   AND NOT EXISTS (SELECT 1 FROM audit_event a
+			                   WHERE a.entity_type = 'deviation' AND a.entity_id = d.id::text)
+			 RETURNING d.code`,
+			[JSON.stringify(rows)]
+		);
+		for (const r of updated) ours.add(r.code);
+	}
+	counts.deviationsUpdated = ours.size;
+	const plant = h.deviations.filter((d) => d.kind === 'plant');
+	const inserted = await tx.query<{ code: string }>(
+		`INSERT INTO deviation (${Object.keys(DEVIATION_COLUMNS).join(', ')})
+		 SELECT ${Object.keys(DEVIATION_COLUMNS)
+				.map((n) => DEVIATION_COLUMNS[n][1] ?? `x.${n}`)
+				.join(', ')}
+		 FROM jsonb_to_recordset($1::jsonb) AS x(${Object.keys(DEVIATION_COLUMNS)
+				.map((n) => `${n} ${DEVIATION_COLUMNS[n][0]}`)
+				.join(', ')})
+		 ON CONFLICT (code) DO NOTHING RETURNING code`,
+		[JSON.stringify(plant.map((d) => deviationRow(d, refs)))]
+	);
+	for (const r of inserted) ours.add(r.code);
+	counts.deviationsInserted = inserted.length;
+
+	ids = await idMaps(tx, h);
+	// CAPA only for the deviations written here (not for rows changed by real use).
+	ids.deviations = new Map([...ids.deviations].filter(([code]) => ours.has(code)));
+	Object.assign(counts, await writeWorkflowExtras(tx, h, ids));
 	return counts;
 }
