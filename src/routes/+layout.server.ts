@@ -27,6 +27,7 @@ export const load: LayoutServerLoad = ({ locals }) => {
 					materials: can(p, 'material:manage'),
 					certifications: can(p, 'certification:manage'),
 					alarms: can(p, 'alarm:view'),
+					deviations: can(p, 'deviation:open') || can(p, 'deviation:manage'),
 					kpi: can(p, 'kpi:view'),
 					alarmCodes: can(p, 'master-data:manage'),
 					audit: can(p, 'audit:view'),

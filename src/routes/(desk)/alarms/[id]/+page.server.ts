@@ -100,7 +100,9 @@ export const load: PageServerLoad = async (event) => {
 		},
 		/** The state and the role allow acknowledging, the missing certification does not. */
 		ackNeedsCertification: possible.has('acknowledge') && may('alarm:acknowledge') && !certified,
-		lotsLink: alarm.machine ? { machine: alarm.machine.id, at: alarm.ts } : null
+		lotsLink: alarm.machine ? { machine: alarm.machine.id, at: alarm.ts } : null,
+		/** Open a deviation prefilled from this alarm (deviation:open; not line-scoped). */
+		canOpenDeviation: can(user, 'deviation:open')
 	};
 };
 
