@@ -114,11 +114,12 @@ export async function generateHistory(
 			}
 		}
 		await database.query(`DROP TABLE IF EXISTS ${FILL_TABLE}`);
+		const subgroups = await fillSubgroups(database, days, now, log);
 		const [{ n }] = await database.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM sample`);
 		if (written > 0) await database.query('ANALYZE sample');
 		const seconds = (performance.now() - t0) / 1000;
 		log(
-			`done: ${n.toLocaleString('en')} samples (${written} days written, ${skipped} skipped) in ${seconds.toFixed(0)} s`
+			`done: ${n.toLocaleString('en')} samples (${written} days written, ${skipped} skipped), ${subgroups.toLocaleString('en')} subgroups added, in ${seconds.toFixed(0)} s`
 		);
 		return {
 			lots: span.lots,
@@ -245,6 +246,65 @@ async function fillDay(
 		[dayStart, dayEnd]
 	);
 	return rows[0]?.n ?? 0;
+}
+
+/**
+ * Subgroups of the generated samples, as the SPC monitor would have stored them: one per
+ * characteristic per subgroup duration (subgroup size × sampling interval), its mean and range,
+ * for the days that have samples and no subgroups yet (resumable like the samples). The lot
+ * page draws X̄ and attribute charts from `subgroup`, so without them the drill-down benchmark
+ * would measure empty charts.
+ */
+async function fillSubgroups(
+	database: Database,
+	days: readonly number[],
+	now: number,
+	log: (line: string) => void
+): Promise<number> {
+	const chars = await database.query<{ id: number }>(
+		`SELECT id FROM characteristic WHERE chart NOT IN ('imr', 'ewma', 'cusum') ORDER BY id`
+	);
+	const ids = chars.map((c) => c.id);
+	if (ids.length === 0) return 0;
+	const t0 = performance.now();
+	let rows = 0;
+	let written = 0;
+	for (const [i, day] of days.entries()) {
+		const a = new Date(day).toISOString();
+		const b = new Date(Math.min(day + DAY_MS, now)).toISOString();
+		const any = await database.query(
+			`SELECT 1 AS one FROM subgroup WHERE characteristic_id = ANY($1::int[])
+			   AND ts >= $2::timestamptz AND ts < $3::timestamptz LIMIT 1`,
+			[ids, a, b]
+		);
+		if (any.length > 0) continue;
+		const [{ n }] = await database.query<{ n: number }>(
+			`WITH ins AS (
+				INSERT INTO subgroup (characteristic_id, ts, n, value, dispersion, received_at)
+				SELECT s.characteristic_id, min(s.ts), count(*)::int, avg(s.value),
+				       max(s.value) - min(s.value), min(s.ts)
+				FROM sample s
+				JOIN characteristic c ON c.id = s.characteristic_id
+				WHERE s.characteristic_id = ANY($1::int[])
+				  AND s.ts >= $2::timestamptz AND s.ts < $3::timestamptz
+				GROUP BY s.characteristic_id,
+				         date_bin(c.subgroup_size * c.sampling_interval_ms * interval '1 millisecond',
+				                  s.ts, timestamptz '2000-01-01')
+				ON CONFLICT DO NOTHING
+				RETURNING 1
+			)
+			SELECT count(*)::float8 AS n FROM ins`,
+			[ids, a, b]
+		);
+		rows += n;
+		written++;
+		if (written % 50 === 0 || i === days.length - 1) {
+			const sec = (performance.now() - t0) / 1000;
+			log(`  subgroups to ${a.slice(0, 10)}: ${rows.toLocaleString('en')} in ${sec.toFixed(0)} s`);
+		}
+	}
+	if (written > 0) await database.query('ANALYZE subgroup');
+	return rows;
 }
 
 async function main(): Promise<number> {

@@ -465,6 +465,22 @@ describe.each(BACKENDS)('lot drill-down and traceability on %s', (backend) => {
 			void dia;
 		});
 
+		it("defers a running lot's live summary when asked (the lot page streams it), never a stored one", async () => {
+			const running = await loadLotHistory(t.database, ids.lotA2, qe, new Date(), {
+				liveSummaries: 'defer'
+			});
+			expect(running?.summariesDeferred).toBe(true);
+			expect(running?.summaries).toEqual([]);
+			const inline = await loadLotHistory(t.database, ids.lotA2, qe);
+			expect(inline?.summariesDeferred).toBe(false);
+			expect(inline?.summaries.map((x) => x.source)).toEqual(['live']);
+			const done = await loadLotHistory(t.database, ids.lotA1, qe, new Date(), {
+				liveSummaries: 'defer'
+			});
+			expect(done?.summariesDeferred).toBe(false);
+			expect(done?.summaries.map((x) => x.source)).toEqual(['stored']);
+		});
+
 		it('answers null for an unknown or out-of-range id', async () => {
 			expect(await loadLotHistory(t.database, 987_654, qe)).toBeNull();
 			expect(await loadLotHistory(t.database, 0, qe)).toBeNull();

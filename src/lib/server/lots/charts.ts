@@ -15,6 +15,7 @@ import type { LivePoint } from '../../realtime/events';
 import type { ChartType } from '../../spc/types';
 import { epochMs, type RawQuery } from '../db/raw';
 import type { LotHistory } from './history';
+import { lotIntervals, type MachineInterval } from './parameter-summary';
 
 /** Slices per run window: enough for a readable chart, few enough for ~1 ms of probes. */
 export const CHART_BUCKETS = 240;
@@ -63,20 +64,20 @@ interface CharRow {
 export async function loadLotCharts(db: RawQuery, history: LotHistory): Promise<LotChart[]> {
 	const lotId = history.header.id;
 	if (history.runs.length === 0) return [];
+	// The lot's run windows per machine, read first so every statement below carries its time
+	// bounds as values: `sample` and `subgroup` are partitioned/indexed by time, and bounds that
+	// come from a join with `run` leave the planner probing every daily partition of the year
+	// (40-90 s per lot over 50 million samples, measured; see parameter-summary.ts).
+	const intervals = await lotIntervals(db, lotId, history.readAt.getTime());
+	if (intervals.length === 0) return [];
 	const chars = await db.query<CharRow>(
 		`SELECT ch.id, ch.code, ch.name, ch.unit, ch.machine_id, ch.chart, ch.subgroup_size,
 		        ch.decimals, coalesce(ps.lsl, ch.spec_lsl) AS lsl,
 		        coalesce(ps.target, ch.spec_target) AS target, coalesce(ps.usl, ch.spec_usl) AS usl,
 		        lv.version AS lv_version, lv.centre AS lv_centre, lv.sigma AS lv_sigma,
-		        lv.source AS lv_source,
-		        EXISTS (
-		          SELECT 1 FROM run r2
-		          JOIN sample sa ON sa.characteristic_id = ch.id AND sa.ts >= r2.started_at
-		                        AND sa.ts < coalesce(r2.ended_at, 'infinity'::timestamptz)
-		          WHERE r2.lot_id = l.id AND r2.machine_id = ch.machine_id
-		        ) AS has_samples
+		        lv.source AS lv_source, false AS has_samples
 		 FROM lot l
-		 JOIN characteristic ch ON ch.machine_id IN (SELECT machine_id FROM run WHERE lot_id = l.id)
+		 JOIN characteristic ch ON ch.machine_id = ANY($2::int[])
 		 LEFT JOIN process_spec ps ON ps.process_version_id = l.process_version_id
 		                          AND ps.characteristic_id = ch.id
 		 LEFT JOIN LATERAL (
@@ -87,31 +88,28 @@ export async function loadLotCharts(db: RawQuery, history: LotHistory): Promise<
 		 ) lv ON true
 		 WHERE l.id = $1
 		 ORDER BY ch.machine_id, ch.id`,
-		[lotId]
+		[lotId, [...new Set(intervals.map((i) => i.machineId))]]
 	);
 	if (chars.length === 0) return [];
-	const points = await db.query<{
-		cid: number;
-		rn: number;
-		ts: number;
-		value: number;
-		flags: number;
-	}>(
-		`WITH w AS (
-			SELECT ch.id AS cid, ch.chart, r.started_at AS s,
-			       greatest(coalesce(r.ended_at, now()), r.started_at) AS e
-			FROM run r JOIN characteristic ch ON ch.machine_id = r.machine_id
-			WHERE r.lot_id = $1
-		), b AS (
-			SELECT w.cid, w.chart, w.s + (w.e - w.s) * g.i / $2::int AS bs,
-			       w.s + (w.e - w.s) * (g.i + 1) / $2::int AS be
-			FROM w CROSS JOIN generate_series(0, $2::int - 1) AS g(i)
-		)
-		SELECT b.cid, p.rn::int AS rn, ${epochMs('p.ts')} AS ts, p.value, p.flags::int AS flags
-		FROM b CROSS JOIN LATERAL (
+	const withSamples = await charsWithSamples(db, intervals);
+	for (const c of chars) c.has_samples = withSamples.has(c.id);
+	const params: (number | string)[] = [CHART_BUCKETS];
+	const branches = intervals.map((i) => {
+		const m = params.length + 1;
+		params.push(i.machineId, new Date(i.from).toISOString(), new Date(i.to).toISOString());
+		const lo = `$${m + 1}::timestamptz`;
+		const hi = `$${m + 2}::timestamptz`;
+		return `SELECT b.cid, p.rn::int AS rn, ${epochMs('p.ts')} AS ts, p.value, p.flags::int AS flags
+		FROM (
+			SELECT ch.id AS cid, ch.chart, ${lo} + (${hi} - ${lo}) * g.i / $1::int AS bs,
+			       ${lo} + (${hi} - ${lo}) * (g.i + 1) / $1::int AS be
+			FROM characteristic ch CROSS JOIN generate_series(0, $1::int - 1) AS g(i)
+			WHERE ch.machine_id = $${m}::int
+		) b CROSS JOIN LATERAL (
 			SELECT u.ts, u.value, u.flags, row_number() OVER (ORDER BY u.ts) AS rn FROM (
 				(SELECT sa.ts, sa.value, sa.flags FROM sample sa
 				 WHERE b.chart IN ${SAMPLE_CHARTS} AND sa.characteristic_id = b.cid
+				   AND sa.ts >= ${lo} AND sa.ts < ${hi}
 				   AND sa.ts >= b.bs AND sa.ts < b.be
 				 ORDER BY sa.ts LIMIT 2)
 				UNION ALL
@@ -120,9 +118,15 @@ export async function loadLotCharts(db: RawQuery, history: LotHistory): Promise<
 				   AND sg.ts >= b.bs AND sg.ts < b.be
 				 ORDER BY sg.ts LIMIT 2)
 			) u
-		) p`,
-		[lotId, CHART_BUCKETS]
-	);
+		) p`;
+	});
+	const points = await db.query<{
+		cid: number;
+		rn: number;
+		ts: number;
+		value: number;
+		flags: number;
+	}>(branches.join('\n\t\tUNION ALL\n\t\t'), params);
 	// Each slice gives up to two points: a second one means the slice held more than one, so
 	// the window is thinned. Only the first of each slice is drawn.
 	const byChar = new Map<number, { points: LivePoint[]; thinned: boolean }>();
@@ -184,6 +188,24 @@ export async function loadLotCharts(db: RawQuery, history: LotHistory): Promise<
 			window
 		};
 	});
+}
+
+/** Characteristics of the intervals' machines with at least one raw sample inside them. */
+async function charsWithSamples(
+	db: RawQuery,
+	intervals: readonly MachineInterval[]
+): Promise<Set<number>> {
+	const params: (number | string)[] = [];
+	const branches = intervals.map((i) => {
+		const m = params.length + 1;
+		params.push(i.machineId, new Date(i.from).toISOString(), new Date(i.to).toISOString());
+		return `SELECT ch.id FROM characteristic ch
+			WHERE ch.machine_id = $${m}::int AND EXISTS (
+				SELECT 1 FROM sample sa WHERE sa.characteristic_id = ch.id
+				  AND sa.ts >= $${m + 1}::timestamptz AND sa.ts < $${m + 2}::timestamptz)`;
+	});
+	const rows = await db.query<{ id: number }>(branches.join('\n\t\tUNION\n\t\t'), params);
+	return new Set(rows.map((r) => r.id));
 }
 
 /** `points` (oldest first) with a point at each marker not already there, still in order. */

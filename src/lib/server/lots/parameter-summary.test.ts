@@ -39,7 +39,14 @@ describe('summaryCtes', () => {
 			],
 			3
 		);
-		expect(params).toEqual([7, 1000, 2000, 8, 3000, 4000]);
+		expect(params).toEqual([
+			7,
+			'1970-01-01T00:00:01.000Z',
+			'1970-01-01T00:00:02.000Z',
+			8,
+			'1970-01-01T00:00:03.000Z',
+			'1970-01-01T00:00:04.000Z'
+		]);
 		expect(sql.match(/UNION ALL/g)).toHaveLength(1);
 		for (const n of [3, 4, 5, 6, 7, 8]) expect(sql).toContain(`$${n}::`);
 		expect(sql).not.toContain('$9');
