@@ -29,6 +29,7 @@ export const load: LayoutServerLoad = ({ locals }) => {
 					alarms: can(p, 'alarm:view'),
 					deviations: can(p, 'deviation:open') || can(p, 'deviation:manage'),
 					kpi: can(p, 'kpi:view'),
+					release: can(p, 'lot:release'),
 					alarmCodes: can(p, 'master-data:manage'),
 					audit: can(p, 'audit:view'),
 					users: can(p, 'users:manage'),
