@@ -27,7 +27,7 @@ import {
 	type EventInput,
 	type Severity
 } from '$lib/deviations/workflow';
-import { ruleLabel } from '$lib/ui/format';
+import { formatUnit, formatValue, ruleLabel } from '$lib/ui/format';
 import type { LiveAlarm } from '$lib/realtime/events';
 import { appendAudit, type Actor } from '../audit/append';
 import { can } from '../auth/policy';
@@ -1222,13 +1222,14 @@ export async function deviationPrefill(
 			machine_code: string | null;
 			char_name: string | null;
 			char_unit: string | null;
+			char_decimals: number | null;
 			inspection_id: number | null;
 			lot_id: number | null;
 			lot_code: string | null;
 		}>(
 			`SELECT a.id, a.rule, a.message, ${epochMs('a.ts')} AS ts, a.value,
 			        ln.id AS line_id, ln.code AS line_code, m.code AS machine_code,
-			        ch.name AS char_name, ch.unit AS char_unit, a.inspection_id,
+			        ch.name AS char_name, ch.unit AS char_unit, ch.decimals AS char_decimals, a.inspection_id,
 			        i.lot_id, l.code AS lot_code
 			 FROM alarm a
 			 JOIN line ln ON ln.id = a.line_id
@@ -1247,7 +1248,7 @@ export async function deviationPrefill(
 			.join(', ');
 		const value =
 			a.value !== null && a.char_name
-				? ` Value ${a.value}${a.char_unit ? ` ${a.char_unit}` : ''}.`
+				? ` Value ${formatValue(a.value, a.char_decimals ?? 3)}${a.char_unit ? ` ${formatUnit(a.char_unit)}` : ''}.`
 				: '';
 		return {
 			title: `${rule}: ${what} on ${a.machine_code ?? a.line_code}`.slice(0, 200),
