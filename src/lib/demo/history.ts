@@ -2847,9 +2847,9 @@ function generateChangeRequests(rand: Rand, ctx: ChangeContext): HistoryChangeRe
 			rand,
 			CHANGE_APPROVERS.filter((a) => a !== author)
 		);
-		let [openedAt, impactAt, reviewAt, approvedAt, implementedAt, closedAt, effectiveFrom] = times(
-			plan.openedAt
-		);
+		const steps0 = times(plan.openedAt);
+		const openedAt = steps0[0];
+		let [, impactAt, reviewAt, approvedAt, implementedAt, closedAt, effectiveFrom] = steps0;
 		// Outcome: heavy changes (spec, process version) never reach implementation here (no
 		// version rows exist for them); the others mostly close.
 		const heavy = kind === 'spec-limit' || kind === 'process-version';

@@ -132,6 +132,12 @@ export async function startApp(
 						'demo history seeded: a year of lots, one running now on every line'
 					);
 				}
+				if (history.upgraded) {
+					log.info(
+						{ ms: Math.round(history.ms), ...history.counts },
+						'demo history upgraded: deviation workflows, CAPA, change requests and KPI targets added'
+					);
+				}
 			}
 		} else {
 			const boot = await bootstrapAdministrator(database);
