@@ -27,6 +27,7 @@ export const load: LayoutServerLoad = ({ locals }) => {
 					materials: can(p, 'material:manage'),
 					certifications: can(p, 'certification:manage'),
 					alarms: can(p, 'alarm:view'),
+					changes: can(p, 'change:view'),
 					deviations: can(p, 'deviation:open') || can(p, 'deviation:manage'),
 					kpi: can(p, 'kpi:view'),
 					release: can(p, 'lot:release'),

@@ -34,7 +34,9 @@ export class ChangeError extends Error {
 }
 
 export function changeHttpStatus(code: ChangeErrorCode): number {
-	if (code === 'forbidden' || code === 'not-author' || code === 'author-cannot-approve') return 403;
+	// Not the author / the author approving: the person may act on change requests, but the
+	// state of this one refuses it (like production's `same-person`): 409, not 403.
+	if (code === 'forbidden') return 403;
 	if (code === 'invalid' || code === 'effective-in-past' || code === 'signature') return 400;
 	if (code === 'not-found') return 404;
 	return 409;

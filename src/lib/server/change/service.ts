@@ -461,6 +461,11 @@ export interface ChangeDetail {
 	impact: ImpactAnalysis | null;
 	current: CurrentValues;
 	signatures: SignatureView[];
+	/**
+	 * The proposal has the shape of its kind (PROPOSAL_SCHEMAS). Requests imported from elsewhere
+	 * (the demo history) may carry a free-form proposal: shown as recorded, never implemented.
+	 */
+	proposalStructured: boolean;
 	/** The events this person can start now (the page offers only these). */
 	allowed: ChangeEvent[];
 	/** Whether the person may sign `authored` / `approved` now. */
@@ -471,6 +476,27 @@ export interface ChangeDetail {
 		limitVersion: number | null;
 		processVersion: number | null;
 		configVersion: number | null;
+	};
+}
+
+/** Impact as stored: this service's shape, or lists of codes (imported history). */
+function normaliseImpact(raw: unknown): ImpactAnalysis | null {
+	if (!raw || typeof raw !== 'object') return null;
+	const r = raw as Record<string, unknown>;
+	const list = (v: unknown) =>
+		(Array.isArray(v) ? v : []).map((x, i) =>
+			typeof x === 'string'
+				? { id: -(i + 1), code: x, name: '', status: '', product: '' }
+				: (x as { id: number; code: string; name: string; status: string; product: string })
+		);
+	const openLots = list(r.openLots);
+	return {
+		computedAt: typeof r.computedAt === 'string' ? r.computedAt : '',
+		line: (r.line as ImpactAnalysis['line']) ?? null,
+		products: list(r.products),
+		characteristics: list(r.characteristics),
+		openLots,
+		openLotCount: typeof r.openLotCount === 'number' ? r.openLotCount : openLots.length
 	};
 }
 
@@ -540,7 +566,8 @@ export async function loadChange(
 			characteristic: charRow ?? null,
 			product: productRow ?? null
 		},
-		impact: (row.impact as ImpactAnalysis | null) ?? null,
+		impact: normaliseImpact(row.impact),
+		proposalStructured: PROPOSAL_SCHEMAS[row.kind].safeParse(row.proposal).success,
 		current: await currentValues(database, row),
 		signatures,
 		allowed: allowedEvents(row.status, standing),
@@ -706,11 +733,13 @@ async function resolveSubject(
 async function nextCode(tx: TxContext): Promise<string> {
 	await tx.query('SELECT pg_advisory_xact_lock($1)', [7_341_206]);
 	const year = new Date().getUTCFullYear();
-	const [{ n }] = await tx.query<{ n: number }>(
-		`SELECT count(*)::int AS n FROM change_request WHERE code LIKE $1`,
+	// The highest number of the year, not a count: imported or gapped numbering stays unique.
+	const [{ n }] = await tx.query<{ n: number | null }>(
+		`SELECT max(substring(code FROM '^CR-[0-9]{4}-([0-9]+)$')::int) AS n
+		 FROM change_request WHERE code LIKE $1`,
 		[`CR-${year}-%`]
 	);
-	return `CR-${year}-${String(n + 1).padStart(4, '0')}`;
+	return `CR-${year}-${String((n ?? 0) + 1).padStart(4, '0')}`;
 }
 
 /** Open a change request as a draft (the author is the person creating it). */
@@ -886,6 +915,18 @@ export async function moveChange(
 			ctx,
 			event,
 			new ChangeError('invalid', `Say why it is ${EVENT_WORDS[event]}.`, 'reason')
+		);
+	}
+	if (event === 'implement' && !PROPOSAL_SCHEMAS[row.kind].safeParse(row.proposal).success) {
+		return refuseTransition(
+			ctx,
+			person,
+			row,
+			event,
+			new ChangeError(
+				'invalid',
+				'This request’s proposal is not in the structured form of its kind, so no version can be made from it: raise a new change request.'
+			)
 		);
 	}
 	const impact = event === 'submit' ? await analyseImpact(ctx.database, row) : null;

@@ -11,13 +11,14 @@ import { runningApp as app } from '$lib/server/running-app';
 import { requirePermission, requireUserWith } from '$lib/server/auth/guard';
 import type { Scope } from '$lib/server/auth/policy';
 import type { Database } from '$lib/server/db';
+import { can } from '$lib/server/auth/policy';
+import { listChanges } from '$lib/server/change/service';
+import { changeRequest } from '$lib/server/db/schema';
+import { and, eq, isNotNull } from 'drizzle-orm';
 import {
 	activeLimitVersionId,
 	controlLimitsOf,
-	createDraftLimitVersion,
-	editDraftLimitVersion,
 	LIMIT_VERSION_RECORD,
-	LimitVersionError,
 	limitVersionMeanings,
 	listLimitVersions,
 	loadCharacteristicRecord,
@@ -31,7 +32,7 @@ import {
 } from '$lib/server/records/signatures';
 import { recordAuditTrail } from '$lib/server/audit/query';
 import type { Actions, PageServerLoad } from './$types';
-import { editForm, fieldErrors, limitsForm, pageParams, signForm } from './schema';
+import { fieldErrors, pageParams, signForm } from './schema';
 
 /** The characteristic behind the URL, or 404; never reveals more than "not found". */
 async function characteristicOf(
@@ -51,11 +52,28 @@ export const load: PageServerLoad = async (event) => {
 	requirePermission(event, 'characteristic:view');
 	const { record, scope } = await characteristicOf(database, event.params);
 	const principal = requirePermission(event, 'characteristic:view', scope);
-	const [versions, activeId, signing] = await Promise.all([
+	const mayViewChanges = can(principal, 'change:view');
+	const [versions, activeId, signing, changes, madeBy] = await Promise.all([
 		listLimitVersions(database, record.id),
 		activeLimitVersionId(database, record.id),
-		signingStatus(database, principal)
+		signingStatus(database, principal),
+		mayViewChanges ? listChanges(database, { characteristicId: record.id, limit: 50 }) : [],
+		// Which change request made each limit version (implemented control-limit changes).
+		database.db
+			.select({
+				id: changeRequest.id,
+				code: changeRequest.code,
+				versionId: changeRequest.resultLimitVersionId
+			})
+			.from(changeRequest)
+			.where(
+				and(
+					eq(changeRequest.characteristicId, record.id),
+					isNotNull(changeRequest.resultLimitVersionId)
+				)
+			)
 	]);
+	const now = Date.now();
 	const withSignatures = await Promise.all(
 		versions.map(async (v) => ({
 			id: v.id,
@@ -71,6 +89,11 @@ export const load: PageServerLoad = async (event) => {
 			updatedAt: v.updatedAt,
 			effectiveFrom: v.status === 'effective' ? v.effectiveFrom : null,
 			active: v.id === activeId,
+			scheduled: v.status === 'effective' && v.effectiveFrom.getTime() > now,
+			changeRequest: (() => {
+				const m = madeBy.find((x) => x.versionId === v.id);
+				return m && mayViewChanges ? { id: m.id, code: m.code } : null;
+			})(),
 			limits: controlLimitsOf(record.chart, record.subgroupSize, v),
 			meanings: [...limitVersionMeanings(v.status)],
 			signatures: await listSignatures(database, LIMIT_VERSION_RECORD, String(v.id)),
@@ -80,13 +103,21 @@ export const load: PageServerLoad = async (event) => {
 			)
 		}))
 	);
-	const active = versions.find((v) => v.id === activeId) ?? null;
 	return {
 		characteristic: record,
 		versions: withSignatures,
-		proposeDefaults: active
-			? { centre: active.centre, sigma: active.sigma }
-			: { centre: record.spec.target ?? 0, sigma: 0 },
+		changes: {
+			visible: mayViewChanges,
+			canRaise: can(principal, 'change:author'),
+			list: changes.map((cr) => ({
+				id: cr.id,
+				code: cr.code,
+				title: cr.title,
+				kind: cr.kind,
+				status: cr.status,
+				openedAt: cr.openedAt
+			}))
+		},
 		signing: {
 			canSign: signing.canSign,
 			policyAcknowledged: signing.policyAcknowledgedAt !== null,
@@ -103,18 +134,6 @@ async function versionOfPage(
 ): Promise<boolean> {
 	const versions = await listLimitVersions(database, characteristicId);
 	return versions.some((v) => String(v.id) === versionId);
-}
-
-function limitError(action: string, e: unknown, values: Record<string, unknown>) {
-	if (e instanceof LimitVersionError) {
-		return fail(e.code === 'invalid' ? 400 : 409, {
-			action,
-			values,
-			message: e.message,
-			errors: e.field ? { [e.field]: e.message } : {}
-		});
-	}
-	throw e;
 }
 
 export const actions: Actions = {
@@ -156,56 +175,6 @@ export const actions: Actions = {
 				return fail(status, { action: 'sign', code: e.code, message: e.message });
 			}
 			throw e;
-		}
-	},
-
-	propose: async (event) => {
-		const running = app();
-		const user = requireUserWith(event, 'record:sign');
-		const { record, scope } = await characteristicOf(running.database, event.params);
-		requirePermission(event, 'characteristic:view', scope);
-		const values = Object.fromEntries(await event.request.formData());
-		const parsed = limitsForm.safeParse(values);
-		if (!parsed.success) {
-			const errors = fieldErrors(parsed.error);
-			return fail(400, { action: 'propose', values, message: Object.values(errors)[0], errors });
-		}
-		try {
-			const draft = await createDraftLimitVersion(
-				running.database,
-				{ userId: user.userId, label: user.username },
-				{ characteristicId: record.id, ...parsed.data }
-			);
-			return { action: 'propose', versionId: draft.id };
-		} catch (e) {
-			return limitError('propose', e, values);
-		}
-	},
-
-	edit: async (event) => {
-		const running = app();
-		const user = requireUserWith(event, 'record:sign');
-		const { record, scope } = await characteristicOf(running.database, event.params);
-		requirePermission(event, 'characteristic:view', scope);
-		const values = Object.fromEntries(await event.request.formData());
-		const parsed = editForm.safeParse(values);
-		if (!parsed.success) {
-			const errors = fieldErrors(parsed.error);
-			return fail(400, { action: 'edit', values, message: Object.values(errors)[0], errors });
-		}
-		const { versionId, ...input } = parsed.data;
-		if (!(await versionOfPage(running.database, record.id, versionId))) {
-			return fail(404, { action: 'edit', values, message: 'No such limit version on this page.' });
-		}
-		try {
-			const edited = await editDraftLimitVersion(
-				running.database,
-				{ userId: user.userId, label: user.username },
-				{ id: Number(versionId), ...input }
-			);
-			return { action: 'edit', versionId: edited.id, revision: edited.revision };
-		} catch (e) {
-			return limitError('edit', e, values);
 		}
 	}
 };

@@ -1,7 +1,6 @@
 /** Inputs of the characteristic record page's form actions (parsed on the server). */
 import { z } from 'zod';
 import { SIGNATURE_MEANINGS } from '$lib/auth/roles';
-import { SIGNABLE_RECORD_TYPES } from '$lib/server/records/signatures';
 
 const id = z.string().regex(/^\d{1,9}$/, 'Not a record id.');
 /** Form fields arrive as strings; an empty field is "not given". */
@@ -22,7 +21,9 @@ const number = (label: string) =>
 export const pageParams = z.object({ id });
 
 export const signForm = z.object({
-	recordType: z.enum(SIGNABLE_RECORD_TYPES),
+	// Only limit versions are signed here; change requests are signed on their own page, where
+	// the change service checks who may author and who may approve.
+	recordType: z.literal('control-limit-version'),
 	recordId: id,
 	recordVersion: z.coerce.number().int().positive(),
 	meaning: z.enum(SIGNATURE_MEANINGS, 'Choose the meaning of the signature.'),
