@@ -46,7 +46,8 @@ const BENCH_MODULES: Array<() => Promise<BenchModule>> = [
 	() => import('./ingest'),
 	() => import('./latency'),
 	() => import('./wall'),
-	() => import('./drilldown')
+	() => import('./drilldown'),
+	() => import('./kpi')
 ];
 
 /** Counts and rates per second get k/M prefixes; durations, sizes, ratios and shares stay as they are. */
