@@ -86,10 +86,14 @@ export const actions: Actions = {
 		const running = runningApp();
 		const user = requireUserWith(event, 'lot:release');
 		const id = lotIdOf(event.params);
-		const parsed = decideForm.safeParse(Object.fromEntries(await event.request.formData()));
+		const raw = Object.fromEntries(await event.request.formData());
+		const parsed = decideForm.safeParse(raw);
 		if (!parsed.success) {
-			const meaning = parsed.error.issues.some((i) => i.path[0] === 'meaning');
-			countRefusal(running.metrics, meaning ? 'lot-release' : 'lot-release', 'invalid');
+			countRefusal(
+				running.metrics,
+				raw.meaning === 'rejected' ? 'lot-reject' : 'lot-release',
+				'invalid'
+			);
 			return fail(400, {
 				action: 'decide',
 				code: 'invalid',
