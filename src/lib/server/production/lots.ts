@@ -2,8 +2,8 @@
  * Lots and their status machine:
  *
  *   planned ──(first run starts: runs.ts)──▶ running ──complete──▶ completed ──submit──▶ in_review
- *   in_review ──▶ released | rejected   (the QA release workflow with electronic signatures;
- *                                        refused here until it exists)
+ *   in_review ──▶ released | rejected   (only the QA release review with an electronic
+ *                                        signature: lots/release.ts; refused here)
  *
  * Completing a lot records its final quantities, refuses while a run is open or an inspection
  * is overdue, missed or unconfirmed (a deviation covering an overdue or missed inspection turns
@@ -24,7 +24,7 @@ import { blockingInspections, ensureDueInspections, INSPECTION_ENTITY } from './
 
 export const LOT_ENTITY = 'lot';
 
-/** The legal transitions; released and rejected belong to the release workflow (next issue). */
+/** The legal transitions; released and rejected belong to the release review (lots/release.ts). */
 export const LOT_TRANSITIONS: Readonly<Record<LotStatus, readonly LotStatus[]>> = {
 	planned: ['running'],
 	running: ['completed'],
@@ -48,7 +48,7 @@ export function assertLotTransition(code: string, from: LotStatus, to: LotStatus
 	if (to === 'released' || to === 'rejected') {
 		throw new ProductionError(
 			'illegal-transition',
-			`Lot ${code} cannot be ${to} here: release and rejection need the QA release review with an electronic signature, which is not available yet.`
+			`Lot ${code} cannot be ${to} here: release and rejection are made in the QA release review (/lots/[id]/review), with an electronic signature.`
 		);
 	}
 	if (!LOT_TRANSITIONS[from].includes(to)) {
