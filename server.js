@@ -11,7 +11,32 @@
 // handler. Attached the other way round, HTTP long-polling crashes with ERR_HTTP_HEADERS_SENT.
 import http from 'node:http';
 import process from 'node:process';
-import { handler } from './build/handler.js';
+
+/**
+ * adapter-node builds the request's origin from ORIGIN, else from PROTOCOL_HEADER and the Host
+ * header, else it assumes https — so on a plain-HTTP demo (`npm start`, http://localhost:3000)
+ * every form post failed SvelteKit's CSRF check ("Cross-site POST form submissions are
+ * forbidden") and nobody could sign in. When neither is configured (no proxy in front), the
+ * protocol is taken from the connection itself: this header is overwritten on every request
+ * from the socket, so a client cannot choose it. Behind a TLS proxy set ORIGIN (README).
+ */
+const CONNECTION_PROTOCOL_HEADER = 'x-tracewall-connection-protocol';
+const fromConnection = !process.env.ORIGIN && !process.env.PROTOCOL_HEADER;
+if (fromConnection) process.env.PROTOCOL_HEADER = CONNECTION_PROTOCOL_HEADER;
+// Imported after the line above: adapter-node reads its environment when the module loads.
+const { handler } = await import('./build/handler.js');
+
+/** @type {http.RequestListener} */
+const requestHandler = fromConnection
+	? (req, res) => {
+			req.headers[CONNECTION_PROTOCOL_HEADER] = /** @type {import('node:tls').TLSSocket} */ (
+				req.socket
+			).encrypted
+				? 'https'
+				: 'http';
+			return handler(req, res);
+		}
+	: handler;
 
 const APP_ENTRY_KEY = Symbol.for('tracewall.app-entry');
 /** Longest a graceful shutdown may take before the process exits anyway. */
@@ -31,7 +56,7 @@ async function main() {
 	const port = Number(process.env.PORT ?? 3000);
 	const host = process.env.HOST || '0.0.0.0';
 
-	const server = http.createServer(handler);
+	const server = http.createServer(requestHandler);
 	// Listen before opening the database: a taken port fails in milliseconds, not after PGlite's
 	// boot, and /api/health answers 503 "starting" until the app is up. Workers that connect
 	// meanwhile get a 404 from /socket.io/ and retry.

@@ -84,17 +84,19 @@ let simulator: ChildProcess | null = null;
 let stopping = false;
 
 function startServer(): ChildProcess {
+	// No ORIGIN, exactly like `npm start`: server.js takes the protocol from the connection, so
+	// plain-HTTP sign-in must work without it (it once did not).
+	const { ORIGIN: _origin, PROTOCOL_HEADER: _protocol, ...inherited } = process.env;
+	void _origin;
+	void _protocol;
 	const child = spawn(process.execPath, ['server.js'], {
 		cwd: ROOT,
 		// The IPC channel lets server.js notice when this supervisor dies, however it dies.
 		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 		env: {
-			...process.env,
+			...inherited,
 			PORT: String(port),
 			HOST: '127.0.0.1',
-			// adapter-node assumes https without it, and SvelteKit then refuses every form POST
-			// as cross-site (403).
-			ORIGIN: baseUrl,
 			TRACEWALL_DATA_DIR: dataDir,
 			TRACEWALL_WORKER_TOKEN: token,
 			// The demo plant and its users (admin, operator, …), with the password the specs
