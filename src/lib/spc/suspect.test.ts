@@ -171,3 +171,11 @@ describe('checkSuspect memoisation of the configuration', () => {
 		expect(() => createSuspectScreen({ lsl: 2, usl: 1 }, undefined)).toThrow(RangeError);
 	});
 });
+
+describe('suspect message numbers', () => {
+	it('prints a computed spec width without float noise', () => {
+		const flag = checkSuspect(124.4, { lsl: 12.25, usl: 12.55 }, undefined);
+		expect(flag?.message).toContain('(0.3)');
+		expect(flag?.message).not.toMatch(/0\.3000000/);
+	});
+});

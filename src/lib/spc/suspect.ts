@@ -29,6 +29,11 @@
 import type { SpecLimits, SuspectConfig, SuspectFlag } from './types';
 
 /** Default k of the far-outside-spec screen, in spec widths. */
+/** A computed number as people write it: 0.3, not 0.30000000000000004 (float noise dropped). */
+function short(x: number): string {
+	return String(Number(x.toPrecision(12)));
+}
+
 export const DEFAULT_SUSPECT_SPEC_WIDTHS = 1;
 
 function isSet(x: number | null | undefined): x is number {
@@ -138,13 +143,13 @@ export function createSuspectScreen(
 			if (value > farAbove) {
 				return {
 					reason: 'far-outside-spec',
-					message: `value ${value} lies more than ${k} ${plural(k)} (${k * widthUpper}) above the upper spec limit ${usl}; likely an entry or sensor error`
+					message: `value ${value} lies more than ${k} ${plural(k)} (${short(k * widthUpper)}) above the upper spec limit ${usl}; likely an entry or sensor error`
 				};
 			}
 			if (value < farBelow) {
 				return {
 					reason: 'far-outside-spec',
-					message: `value ${value} lies more than ${k} ${plural(k)} (${k * widthLower}) below the lower spec limit ${lsl}; likely an entry or sensor error`
+					message: `value ${value} lies more than ${k} ${plural(k)} (${short(k * widthLower)}) below the lower spec limit ${lsl}; likely an entry or sensor error`
 				};
 			}
 			return null;
