@@ -554,6 +554,40 @@ describe.each(BACKENDS)('lot drill-down and traceability on %s', (backend) => {
 		});
 	});
 
+	describe('subgroup charts', () => {
+		it('draws X-bar points from subgroups inside the window only, the first of each slice when dense', async () => {
+			// L1.M2.DIA is an X̄-R chart; lot A1 ran on L1.M2 from 11:00 to 13:00.
+			const start = at('11:00').getTime();
+			const sliceMs = (2 * 3600_000) / CHART_BUCKETS;
+			// 600 subgroups 2 s apart from 11:00 (dense: 20 minutes = 40 slices) plus one before and
+			// one after the window that must not be drawn.
+			await t.database.query(
+				`INSERT INTO subgroup (characteristic_id, ts, n, value, dispersion)
+				 SELECT $1, timestamptz 'epoch' + ($2::float8 + g * 2000) * interval '1 millisecond', 5, 7.5 + (g % 3) * 0.001, 0.01
+				 FROM generate_series(0, 599) g`,
+				[dia, start]
+			);
+			await t.database.query(
+				`INSERT INTO subgroup (characteristic_id, ts, n, value, dispersion) VALUES
+				 ($1, $2::timestamptz, 5, 99, 0.01), ($1, $3::timestamptz, 5, 99, 0.01)`,
+				[dia, new Date(start - 60_000).toISOString(), at('13:00').toISOString()]
+			);
+			const h = (await loadLotHistory(t.database, ids.lotA1, qe))!;
+			const chart = (await loadLotCharts(t.database, h)).find(
+				(c) => c.characteristic.code === 'L1.M2.DIA'
+			)!;
+			expect(chart.thinned).toBe(true);
+			const slices = Math.ceil((600 * 2000) / sliceMs);
+			expect(chart.points).toHaveLength(slices);
+			// Each drawn point is the first subgroup of its slice.
+			for (const [i, p] of chart.points.entries()) {
+				const first = start + Math.ceil((i * sliceMs) / 2000) * 2000;
+				expect(p.ts).toBe(first);
+			}
+			expect(chart.points.some((p) => p.value === 99)).toBe(false);
+		});
+	});
+
 	describe('traceForward', () => {
 		it('finds every lot that consumed the material lot and every shipment of them', async () => {
 			const trace = await traceForward(t.database, ids.mlShared, qe);

@@ -20,7 +20,8 @@ import { lotIntervals, type MachineInterval } from './parameter-summary';
 /** Slices per run window: enough for a readable chart, few enough for ~1 ms of probes. */
 export const CHART_BUCKETS = 240;
 
-const SAMPLE_CHARTS = "('imr', 'ewma', 'cusum')";
+/** Charts drawn from raw samples; the others from `subgroup`. */
+const SAMPLE_CHART_TYPES: ReadonlySet<ChartType> = new Set<ChartType>(['imr', 'ewma', 'cusum']);
 
 export interface LotChart {
 	characteristic: { id: number; code: string; name: string; unit: string; machineId: number };
@@ -93,40 +94,65 @@ export async function loadLotCharts(db: RawQuery, history: LotHistory): Promise<
 	if (chars.length === 0) return [];
 	const withSamples = await charsWithSamples(db, intervals);
 	for (const c of chars) c.has_samples = withSamples.has(c.id);
-	const params: (number | string)[] = [CHART_BUCKETS];
-	const branches = intervals.map((i) => {
+	const sampleChart = new Set(
+		chars.filter((c) => SAMPLE_CHART_TYPES.has(c.chart)).map((c) => c.id)
+	);
+	const params: unknown[] = [CHART_BUCKETS];
+	const branches = intervals.flatMap((i) => {
+		const ofMachine = chars.filter((c) => c.machine_id === i.machineId);
+		const probed = ofMachine.filter((c) => sampleChart.has(c.id)).map((c) => c.id);
+		const ranged = ofMachine.filter((c) => !sampleChart.has(c.id)).map((c) => c.id);
 		const m = params.length + 1;
-		params.push(i.machineId, new Date(i.from).toISOString(), new Date(i.to).toISOString());
-		const lo = `$${m + 1}::timestamptz`;
-		const hi = `$${m + 2}::timestamptz`;
-		return `SELECT b.cid, p.rn::int AS rn, ${epochMs('p.ts')} AS ts, p.value, p.flags::int AS flags
-		FROM (
-			SELECT ch.id AS cid, ch.chart, ${lo} + (${hi} - ${lo}) * g.i / $1::int AS bs,
-			       ${lo} + (${hi} - ${lo}) * (g.i + 1) / $1::int AS be
-			FROM characteristic ch CROSS JOIN generate_series(0, $1::int - 1) AS g(i)
-			WHERE ch.machine_id = $${m}::int
-		) b CROSS JOIN LATERAL (
-			SELECT u.ts, u.value, u.flags, row_number() OVER (ORDER BY u.ts) AS rn FROM (
-				(SELECT sa.ts, sa.value, sa.flags FROM sample sa
-				 WHERE b.chart IN ${SAMPLE_CHARTS} AND sa.characteristic_id = b.cid
-				   AND sa.ts >= ${lo} AND sa.ts < ${hi}
-				   AND sa.ts >= b.bs AND sa.ts < b.be
-				 ORDER BY sa.ts LIMIT 2)
-				UNION ALL
-				(SELECT sg.ts, sg.value, 0::smallint FROM subgroup sg
-				 WHERE b.chart NOT IN ${SAMPLE_CHARTS} AND sg.characteristic_id = b.cid
-				   AND sg.ts >= b.bs AND sg.ts < b.be
-				 ORDER BY sg.ts LIMIT 2)
-			) u
-		) p`;
+		params.push(new Date(i.from).toISOString(), new Date(i.to).toISOString());
+		const lo = `$${m}::timestamptz`;
+		const hi = `$${m + 1}::timestamptz`;
+		const out: string[] = [];
+		if (probed.length > 0) {
+			// Raw samples can be dense (10 per second): one primary-key probe per slice.
+			params.push(probed);
+			out.push(`SELECT b.cid, p.rn::int AS rn, ${epochMs('p.ts')} AS ts, p.value, p.flags::int AS flags
+			FROM (
+				SELECT c.cid, ${lo} + (${hi} - ${lo}) * g.i / $1::int AS bs,
+				       ${lo} + (${hi} - ${lo}) * (g.i + 1) / $1::int AS be
+				FROM unnest($${m + 2}::int[]) AS c(cid) CROSS JOIN generate_series(0, $1::int - 1) AS g(i)
+			) b CROSS JOIN LATERAL (
+				SELECT sa.ts, sa.value, sa.flags, row_number() OVER (ORDER BY sa.ts) AS rn
+				FROM (SELECT sa.ts, sa.value, sa.flags FROM sample sa
+				      WHERE sa.characteristic_id = b.cid AND sa.ts >= ${lo} AND sa.ts < ${hi}
+				        AND sa.ts >= b.bs AND sa.ts < b.be
+				      ORDER BY sa.ts LIMIT 2) sa
+			) p`);
+		}
+		if (ranged.length > 0) {
+			// Subgroups are already aggregated (one per subgroup duration, a few hundred per run):
+			// one range read per characteristic beats a probe per slice; the first two of each
+			// slice are kept, as from the probes. The slice number is exact (extract gives numeric;
+			// multiply before dividing), so a subgroup on a slice edge lands where the probes put it.
+			const k = params.length + 1;
+			params.push(ranged);
+			out.push(`SELECT x.cid, x.rn::int AS rn, ${epochMs('x.ts')} AS ts, x.value, 0 AS flags
+			FROM (
+				SELECT sg.characteristic_id AS cid, sg.ts, sg.value,
+				       row_number() OVER (
+				         PARTITION BY sg.characteristic_id,
+				           floor(extract(epoch FROM sg.ts - ${lo}) * $1::int / extract(epoch FROM ${hi} - ${lo}))
+				         ORDER BY sg.ts) AS rn
+				FROM subgroup sg
+				WHERE sg.characteristic_id = ANY($${k}::int[]) AND sg.ts >= ${lo} AND sg.ts < ${hi}
+			) x WHERE x.rn <= 2`);
+		}
+		return out;
 	});
-	const points = await db.query<{
-		cid: number;
-		rn: number;
-		ts: number;
-		value: number;
-		flags: number;
-	}>(branches.join('\n\t\tUNION ALL\n\t\t'), params);
+	const points =
+		branches.length === 0
+			? []
+			: await db.query<{
+					cid: number;
+					rn: number;
+					ts: number;
+					value: number;
+					flags: number;
+				}>(branches.join('\n\t\tUNION ALL\n\t\t'), params);
 	// Each slice gives up to two points: a second one means the slice held more than one, so
 	// the window is thinned. Only the first of each slice is drawn.
 	const byChar = new Map<number, { points: LivePoint[]; thinned: boolean }>();
