@@ -2,7 +2,9 @@
  * Electronic signatures in the browser: the policy is acknowledged once, the first signature of
  * a session asks for user ID and password, the next one the password only, the manifestation
  * (printed name, time with zone, meaning) shows beside the record, and an edit of a signed
- * draft marks the signature as not valid for the new revision.
+ * draft marks the signature as not valid for the new revision. Limit changes go through change
+ * control, so the draft signed here is a change request (signed as its author); the limit
+ * version in force takes the second signature (reviewed).
  *
  * Uses the demo user `qe` (Quinn Engineer, quality engineer with the signing right) and the
  * demo plant's third characteristic. Retries start a new session, so they ask for both again.
@@ -50,36 +52,39 @@ test.describe('electronic signatures', () => {
 			await dialog.getByRole('button', { name: 'Cancel' }).click();
 		}
 
-		// A draft limit change to sign (a retry finds the one made before).
-		const draft = versionCard(page, 'Draft');
-		if ((await draft.count()) === 0) {
-			await page.getByText('Propose new limits').click();
-			const propose = page.locator('form[action="?/propose"]');
-			await propose.locator('input[name=source]').fill('baseline of lots 2611-2614');
-			await propose
-				.locator('textarea[name=justification]')
-				.fill('Process re-centred after mould maintenance.');
-			await propose.getByRole('button', { name: 'Create draft' }).click();
-			await expect(draft).toHaveCount(1);
-		}
+		// A change request to sign: limit changes go through change control now (a draft of a
+		// rule-set change: nothing of it takes effect in this test).
+		await page.getByRole('link', { name: 'Raise change request' }).click();
+		const form = page.getByTestId('new-change');
+		await form.getByLabel('Kind of change').selectOption('rule-set');
+		await form.locator('input[name=title]').fill('AIAG rules for this characteristic');
+		await form
+			.locator('textarea[name=justification]')
+			.fill('Customer requires the AIAG rules on key characteristics.');
+		await form.locator('select[name=rules]').selectOption('aiag');
+		await form.getByRole('button', { name: 'Create draft' }).click();
+		await expect(page).toHaveURL(/\/changes\/\d+$/);
+		const changeUrl = new URL(page.url()).pathname;
 
 		// First signature of the session: user ID and password.
-		dialog = await openSignDialog(draft, page);
+		await page.getByRole('button', { name: 'Sign as author…' }).click();
+		dialog = page.getByRole('dialog', { name: 'Electronic signature' });
 		await expect(dialog.getByLabel('User ID')).toBeVisible();
 		await expect(dialog).toContainText(
 			'By signing I confirm this is my electronic signature, legally binding as my handwritten signature'
 		);
-		await dialog.getByLabel('Meaning').selectOption('authored');
+		await expect(dialog.getByLabel('Meaning')).toHaveValue('authored');
 		await dialog.getByLabel('User ID').fill('qe');
 		await dialog.getByLabel('Password').fill(PASSWORD);
 		await dialog.getByRole('button', { name: 'Sign', exact: true }).click();
 		await expect(dialog).toBeHidden();
-		const authored = draft.getByTestId('signature').filter({ hasText: 'Authored' }).last();
+		const authored = page.getByTestId('signature').filter({ hasText: 'Authored' }).last();
 		await expect(authored).toContainText('Quinn Engineer');
 		await expect(authored).toContainText(SIGNED_AT);
 		await expect(authored).toContainText('Valid for revision');
 
 		// Second signature in the same session: password only; a wrong one is refused in the dialog.
+		await page.goto(CHARACTERISTIC);
 		dialog = await openSignDialog(active, page);
 		await expect(dialog.getByLabel('User ID')).toHaveCount(0);
 		await testInfo.attach('sign-dialog-1080p', {
@@ -99,16 +104,22 @@ test.describe('electronic signatures', () => {
 		await expect(reviewed).toContainText('Valid for revision 1');
 
 		// Editing the signed draft makes a new revision: the signature is not valid for it.
-		const revisionText = (await draft.locator('.rev').textContent()) ?? '';
+		await page.goto(changeUrl);
+		const revisionText = (await page.getByTestId('revision').textContent()) ?? '';
 		const revision = Number(/(\d+)/.exec(revisionText)?.[1]);
-		await draft.getByText('Edit draft').click();
-		const edit = draft.locator('form[action="?/edit"]');
-		await edit.locator('input[name=source]').fill(`baseline of lots 2611-2615 (edit ${revision})`);
-		await edit.locator('input[name=reason]').fill('one more lot in the baseline');
+		await page.getByText('Edit draft').click();
+		const edit = page.locator('form[action="?/edit"]');
+		await edit
+			.locator('input[name=title]')
+			.fill(`AIAG rules for this characteristic (edit ${revision})`);
 		await edit.getByRole('button', { name: 'Save edit' }).click();
-		await expect(draft.locator('.rev')).toHaveText(`Record revision ${revision + 1}`);
+		await expect(page.getByTestId('revision')).toHaveText(`Record revision ${revision + 1}`);
 		await expect(authored).toContainText(
 			`Not valid for revision ${revision + 1} (signed revision ${revision})`
 		);
+		// The draft is withdrawn: nothing of this test stays open.
+		await page.locator('form[action="?/withdraw"] input[name=reason]').fill('signature test');
+		await page.locator('form[action="?/withdraw"]').getByRole('button').click();
+		await expect(page.getByTestId('change-status')).toHaveText('Withdrawn');
 	});
 });
