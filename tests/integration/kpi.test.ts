@@ -447,6 +447,8 @@ describe.each(BACKENDS)('KPI figures on hand-built records with known answers (%
 		expect(by['capa-aging'].value).toBe(2);
 		expect(by['capa-aging'].secondary.find((s) => s.label === 'overdue')?.value).toBe(2);
 		expect(by['capa-aging'].breakdown.find((b) => b.label === '8–30 days')?.value).toBe(2);
+		// Age limit 30 days by default: both are 9-10 days old.
+		expect(by['capa-aging'].met).toBe(true);
 		// Planned 400 (A, B, C, D), made 285 (D never started).
 		expect(by['plan-achievement'].value).toBeCloseTo((100 * 285) / 400, 9);
 		// Approved: 48 h and 24 h → median 36; closed: 96 h.
@@ -458,16 +460,20 @@ describe.each(BACKENDS)('KPI figures on hand-built records with known answers (%
 
 	it('takes a target from kpi_target, and the site target over the plant-wide one', async () => {
 		await t.database.query(
-			`INSERT INTO kpi_target (kpi, site_id, target, better) VALUES ('batch-yield', NULL, 97.5, 'higher')`
+			`INSERT INTO kpi_target (kpi, site_id, target, better) VALUES ('batch-yield', NULL, 0.975, 'higher')`
 		);
 		await t.database.query(
 			`INSERT INTO kpi_target (kpi, site_id, target, better)
-			 SELECT 'batch-yield', id, 99, 'higher' FROM site WHERE code = 'TST'`
+			 SELECT 'batch-yield', id, 0.99, 'higher' FROM site WHERE code = 'TST'`
 		);
 		const plant = (await figures(t.database, { range: '7d' }, now)).by['batch-yield'];
-		expect([plant.target, plant.targetSource, plant.met]).toEqual([97.5, 'plant', false]);
+		// Stored as a fraction (as the demo history writes it), shown in percent.
+		expect(plant.targetSource).toBe('plant');
+		expect(plant.target).toBeCloseTo(97.5, 9);
+		expect(plant.met).toBe(false);
 		const site = (await figures(t.database, { range: '7d', site: 'TST' }, now)).by['batch-yield'];
-		expect([site.target, site.targetSource]).toEqual([99, 'site']);
+		expect(site.targetSource).toBe('site');
+		expect(site.target).toBeCloseTo(99, 9);
 	});
 
 	it('leaves out what another line, part or customer made, and a custom range of other days', async () => {

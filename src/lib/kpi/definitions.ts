@@ -12,7 +12,7 @@ import type { KpiKey } from '../server/db/schema/change';
 
 export type { KpiKey };
 
-export type KpiUnit = 'percent' | 'hours' | 'per-1000h' | 'count';
+export type KpiUnit = 'percent' | 'hours' | 'per-1000h' | 'count' | 'days';
 
 export interface KpiMeta {
 	key: KpiKey;
@@ -130,10 +130,11 @@ export const KPIS: Record<KpiKey, KpiMeta> = {
 		label: 'Open deviations and CAPA',
 		unit: 'count',
 		better: 'lower',
-		defaultTarget: 0,
+		// An age limit in days: on target when no open item is older.
+		defaultTarget: 30,
 		rows: 'items',
 		definition:
-			'Deviations and CAPA actions open at the end of the range, by age (0–7, 8–30, 31–90, over 90 days); overdue = past their due date then.'
+			'Deviations and CAPA actions open at the end of the range, by age (0–7, 8–30, 31–90, over 90 days); overdue = past their due date then. Target: an age limit in days, met when no open item is older.'
 	},
 	'plan-achievement': {
 		key: 'plan-achievement',
@@ -207,8 +208,31 @@ export function formatKpi(value: number | null, unit: KpiUnit): string {
 			return `${value.toFixed(0)} /1000 h`;
 		case 'count':
 			return String(Math.round(value));
+		case 'days':
+			return `${Math.round(value)} d`;
 	}
 }
+
+/**
+ * How `kpi_target.target` is stored per KPI (the table has no unit column; the demo history
+ * writes targets this way): rates as fractions (0.975), release time in hours, change times in
+ * days, alarms per 1000 run hours, CAPA aging as the age limit in days. `scale` turns the stored
+ * number into the unit the board shows; CAPA aging keeps days (its target is an age, not a count).
+ */
+export const TARGET_STORAGE: Record<KpiKey, { unit: string; scale: number }> = {
+	'batch-yield': { unit: 'fraction', scale: 100 },
+	'first-pass-yield': { unit: 'fraction', scale: 100 },
+	'release-time': { unit: 'hours', scale: 1 },
+	'change-approval-time': { unit: 'days', scale: 24 },
+	'change-close-time': { unit: 'days', scale: 24 },
+	'rework-rate': { unit: 'fraction', scale: 100 },
+	'scrap-rate': { unit: 'fraction', scale: 100 },
+	'on-time-inspections': { unit: 'fraction', scale: 100 },
+	'record-completeness': { unit: 'fraction', scale: 100 },
+	'alarms-per-line': { unit: 'per 1000 run hours', scale: 1 },
+	'capa-aging': { unit: 'days (age limit)', scale: 1 },
+	'plan-achievement': { unit: 'fraction', scale: 100 }
+};
 
 /** Is `value` on the good side of `target` (equal counts as met)? */
 export function meetsTarget(value: number, target: number, better: 'higher' | 'lower'): boolean {

@@ -8,7 +8,8 @@ import type { KpiUnit } from './definitions';
 
 export interface TrendInput {
 	points: { t: number; value: number | null }[];
-	target: number;
+	/** Null: no target line (a target that is not in the series' unit). */
+	target: number | null;
 	unit: KpiUnit;
 	/** Scale of the text: 1 on a desk, larger in meeting mode. */
 	scale?: number;
@@ -20,7 +21,8 @@ const UNIT_SUFFIX: Record<KpiUnit, string> = {
 	percent: ' %',
 	hours: ' h',
 	'per-1000h': '',
-	count: ''
+	count: '',
+	days: ' d'
 };
 
 export function trendOption(input: TrendInput): EChartsCoreOption {
@@ -29,10 +31,11 @@ export function trendOption(input: TrendInput): EChartsCoreOption {
 	const grid = input.light ? '#ddd' : '#2a3541';
 	const lineColor = input.light ? '#1f5f99' : '#8cc8ff';
 	const values = input.points.map((p) => p.value).filter((v): v is number => v !== null);
-	const lo = Math.min(input.target, ...values);
-	const hi = Math.max(input.target, ...values);
+	const marks = input.target === null ? values : [input.target, ...values];
+	const lo = marks.length > 0 ? Math.min(...marks) : 0;
+	const hi = marks.length > 0 ? Math.max(...marks) : 1;
 	const pad = (hi - lo) * 0.15 || Math.abs(hi) * 0.05 || 1;
-	const digits = hi - lo < 5 ? 1 : 0;
+	const digits = hi - lo < 0.5 ? 2 : hi - lo < 5 ? 1 : 0;
 	return {
 		animation: false,
 		grid: { left: 56 * s, right: 16 * s, top: 14 * s, bottom: 26 * s },
@@ -64,18 +67,21 @@ export function trendOption(input: TrendInput): EChartsCoreOption {
 				symbolSize: 5 * s,
 				lineStyle: { width: 2 * s, color: lineColor },
 				itemStyle: { color: lineColor },
-				markLine: {
-					silent: true,
-					symbol: 'none',
-					lineStyle: { type: 'dashed', color: '#ffb020', width: 1.5 * s },
-					label: {
-						color: '#ffb020',
-						fontSize: 11 * s,
-						position: 'insideEndTop',
-						formatter: `target ${input.target}${UNIT_SUFFIX[input.unit]}`
-					},
-					data: [{ yAxis: input.target }]
-				}
+				markLine:
+					input.target === null
+						? undefined
+						: {
+								silent: true,
+								symbol: 'none',
+								lineStyle: { type: 'dashed', color: '#ffb020', width: 1.5 * s },
+								label: {
+									color: '#ffb020',
+									fontSize: 11 * s,
+									position: 'insideEndTop',
+									formatter: `target ${input.target}${UNIT_SUFFIX[input.unit]}`
+								},
+								data: [{ yAxis: input.target }]
+							}
 			}
 		]
 	};

@@ -9,6 +9,7 @@ import {
 	ageBucket,
 	KPIS,
 	meetsTarget,
+	TARGET_STORAGE,
 	type KpiKey,
 	type KpiUnit
 } from '../../kpi/definitions';
@@ -143,9 +144,10 @@ function targetFor(
 	site: string | undefined
 ): { target: number; source: KpiFigure['targetSource'] } {
 	const own = site ? targets.find((t) => t.kpi === key && t.siteCode === site) : undefined;
-	if (own) return { target: own.target, source: 'site' };
+	const scale = TARGET_STORAGE[key].scale;
+	if (own) return { target: own.target * scale, source: 'site' };
 	const plant = targets.find((t) => t.kpi === key && t.siteCode === null);
-	if (plant) return { target: plant.target, source: 'plant' };
+	if (plant) return { target: plant.target * scale, source: 'plant' };
 	return { target: KPIS[key].defaultTarget, source: 'default' };
 }
 
@@ -157,7 +159,9 @@ function figure(
 	n: number,
 	trend: TrendPoint[],
 	secondary: KpiFigure['secondary'] = [],
-	breakdown: Breakdown[] = []
+	breakdown: Breakdown[] = [],
+	/** Judge the target otherwise than value vs target (CAPA aging: an age limit). */
+	judge?: (target: number) => boolean
 ): KpiFigure {
 	const meta = KPIS[key];
 	const { target, source } = targetFor(key, targets, ctx.filters.site);
@@ -171,7 +175,7 @@ function figure(
 		n,
 		target,
 		targetSource: source,
-		met: value === null ? null : meetsTarget(value, target, meta.better),
+		met: value === null ? null : judge ? judge(target) : meetsTarget(value, target, meta.better),
 		secondary,
 		trend,
 		breakdown
@@ -396,7 +400,8 @@ export async function computeFigure(
 						unit: 'count'
 					}
 				],
-				buckets
+				buckets,
+				(limitDays) => open.every((r) => at - r.openedAt <= limitDays * 86_400_000)
 			);
 		}
 		case 'plan-achievement': {
