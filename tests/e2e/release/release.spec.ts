@@ -126,5 +126,17 @@ test.describe('lot release', () => {
 		// Gone from the queue.
 		await page.goto('/release');
 		await expect(page.locator(`[data-lot="${code}"]`)).toHaveCount(0);
+
+		// The release-time KPI now counts it: the board's number opens the lots behind it, and
+		// this lot is among them with its completion → release time.
+		await page.goto('/kpi?range=30d&board=flow');
+		const releaseTile = page.getByTestId('kpi-release-time');
+		await expect(releaseTile.locator('a.value')).toHaveText(/\d/);
+		await releaseTile.locator('a.value').click();
+		await expect(page).toHaveURL(/\/kpi\/release-time\?range=30d/);
+		const row = page.getByTestId('drill-rows').locator('tbody tr', { hasText: code });
+		await expect(row).toHaveCount(1);
+		await expect(row).toContainText(/\d+(\.\d+)? h/);
+		await page.screenshot({ path: testInfo.outputPath('release-time-kpi.png'), fullPage: false });
 	});
 });
