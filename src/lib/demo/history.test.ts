@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ALARM_CODES } from '../server/alarms/codes';
+import { PROPOSAL_SCHEMAS } from '../server/change/proposal';
 import {
 	apportion,
 	CERT_EXCEPTIONS,
@@ -422,6 +423,17 @@ describe('demo history: deviation workflow and CAPA', () => {
 });
 
 describe('demo history: change requests and KPI targets', () => {
+	it('gives every change request still to be implemented a proposal the service accepts', () => {
+		const pending = h.changeRequests.filter((c) =>
+			['draft', 'impact', 'review', 'approved'].includes(c.status)
+		);
+		expect(pending.length).toBeGreaterThan(0);
+		const refused = pending
+			.map((c) => ({ c, r: PROPOSAL_SCHEMAS[c.kind].safeParse(c.proposal) }))
+			.filter(({ r }) => !r.success);
+		expect(refused.map(({ c, r }) => `${c.kind} ${c.title}: ${r.error?.message}`)).toEqual([]);
+	});
+
 	it('holds about sixty change requests of every kind and status, approvers never the author', () => {
 		const crs = h.changeRequests;
 		expect(crs.length).toBeGreaterThanOrEqual(55);

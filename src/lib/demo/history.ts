@@ -2926,28 +2926,41 @@ function generateChangeRequests(rand: Rand, ctx: ChangeContext): HistoryChangeRe
 				'Process mean shifted after the material supplier change; limits no longer reflect the process.',
 				'Annual review of control limits: recalculated from the last 100 subgroups.'
 			]);
+			const proposed = toCurrent ? now_ : other;
+			const basis = `Phase I study of ${intBetween(rand, 25, 125)} subgroups`;
 			proposal = {
 				characteristic: c.code,
 				current: toCurrent ? other : now_,
-				proposed: toCurrent ? now_ : other,
-				basis: `Phase I study of ${intBetween(rand, 25, 125)} subgroups`
+				proposed,
+				basis,
+				// The fields the change-control service reads (src/lib/server/change/proposal.ts).
+				centre: proposed.centre,
+				sigma: round((proposed.ucl - proposed.centre) / 3, c.decimals + 3),
+				source: basis
 			};
 		} else if (kind === 'sampling-plan') {
 			const current = { subgroupSize: c.subgroupSize, samplingIntervalMs: c.samplingIntervalMs };
 			const other =
 				rand() < 0.5
 					? { ...current, subgroupSize: Math.max(1, c.subgroupSize + (rand() < 0.5 ? -1 : 1)) }
-					: { ...current, samplingIntervalMs: c.samplingIntervalMs * (rand() < 0.5 ? 2 : 0.5) };
+					: {
+							...current,
+							samplingIntervalMs:
+								c.samplingIntervalMs * (rand() < 0.5 || c.samplingIntervalMs < 200 ? 2 : 0.5)
+						};
 			title = `Sampling plan: ${c.name} (${c.code})`;
 			justification = pick(rand, [
 				'Process capable (Cpk > 2) for six months: sampling reduced.',
 				'Detection too slow for the drift seen in recent deviations: sampling increased.',
 				'Gauge R&R improved: subgroup size adjusted to the new measurement system.'
 			]);
+			const proposed = toCurrent ? current : other;
 			proposal = {
 				characteristic: c.code,
 				current: toCurrent ? other : current,
-				proposed: toCurrent ? current : other
+				proposed,
+				subgroupSize: proposed.subgroupSize,
+				samplingIntervalMs: proposed.samplingIntervalMs
 			};
 		} else if (kind === 'rule-set') {
 			const other = pick(
@@ -2960,10 +2973,12 @@ function generateChangeRequests(rand: Rand, ctx: ChangeContext): HistoryChangeRe
 				'Customer requires the AIAG rules on key characteristics.',
 				'Slow drifts were not signalled: run rules added.'
 			]);
+			const proposed = toCurrent ? c.rules : other;
 			proposal = {
 				characteristic: c.code,
 				current: toCurrent ? other : c.rules,
-				proposed: toCurrent ? c.rules : other
+				proposed,
+				rules: proposed
 			};
 		} else if (kind === 'spec-limit') {
 			const { version, spec } = specAt(product.code, c.code, openedAt);
@@ -2980,12 +2995,16 @@ function generateChangeRequests(rand: Rand, ctx: ChangeContext): HistoryChangeRe
 				'Capability study supports a tighter internal specification.',
 				'Request from the customer to align with their incoming inspection.'
 			]);
+			const proposed = spec ? { ...spec, lsl: w(spec.lsl), usl: w(spec.usl) } : null;
 			proposal = {
 				product: product.code,
 				characteristic: c.code,
 				processVersion: version,
 				current: spec,
-				proposed: spec ? { ...spec, lsl: w(spec.lsl), usl: w(spec.usl) } : null
+				proposed,
+				lsl: proposed?.lsl ?? null,
+				target: proposed?.target ?? null,
+				usl: proposed?.usl ?? null
 			};
 		} else {
 			const version = openedAt >= v2From ? 2 : 1;
@@ -3004,7 +3023,8 @@ function generateChangeRequests(rand: Rand, ctx: ChangeContext): HistoryChangeRe
 			proposal = {
 				fromVersion: version,
 				toVersion: version + 1,
-				description: `Process change: ${what}.`
+				description: `Process change: ${what}.`,
+				specs: []
 			};
 		}
 		const status: HistoryChangeStatus = stopped

@@ -48,7 +48,8 @@ export const ruleSetProposal = z.object({
 });
 
 export const samplingPlanProposal = z.object({
-	subgroupSize: z.number().int('Whole parts only.').min(1).max(500),
+	// The demo plant itself samples subgroups of 600 (fast moulding signals).
+	subgroupSize: z.number().int('Whole parts only.').min(1).max(10_000),
 	samplingIntervalMs: z
 		.number()
 		.int()
