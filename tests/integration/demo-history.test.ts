@@ -20,6 +20,7 @@ import { DEMO_PLANT } from '$lib/demo/plant';
 import { seedDemoUsers } from '$lib/server/auth/users';
 import { parseEnv } from '$lib/server/env';
 import { lotsActiveAt } from '$lib/server/lots/at-time';
+import { lotContentHash } from '$lib/server/lots/signing';
 import { seedDemoPlant } from '$lib/server/plant/service';
 import { currentCertificationFor } from '$lib/server/production/certifications';
 import {
@@ -154,6 +155,35 @@ describe.each(BACKENDS)('demo history seeding (%s)', (backend) => {
 		},
 		SLOW
 	);
+
+	it('signs every decided lot once, at its decision, valid for the lot as it stands', async () => {
+		const [{ decided, signed, wrong }] = await t.database.query<{
+			decided: number;
+			signed: number;
+			wrong: number;
+		}>(
+			`SELECT (SELECT count(*) FROM lot WHERE status IN ('released', 'rejected'))::float8 AS decided,
+			        (SELECT count(*) FROM signature WHERE record_type = 'lot')::float8 AS signed,
+			        (SELECT count(*) FROM signature s JOIN lot l ON l.id::text = s.record_id
+			          WHERE s.record_type = 'lot' AND (s.signed_at <> l.decided_at
+			            OR s.signer_user_id <> l.decided_by OR s.record_version <> l.revision
+			            OR s.meaning <> CASE l.status WHEN 'released' THEN 'released' ELSE 'rejected' END)
+			        )::float8 AS wrong`
+		);
+		expect(decided).toBeGreaterThan(2000);
+		expect(signed).toBe(decided);
+		expect(wrong).toBe(0);
+		expect(first.counts.lotSignatures).toBe(decided);
+		// The hash binds to the content the lot page recomputes.
+		const [lot] = await t.database.query<{ id: number }>(
+			`SELECT id FROM lot WHERE status = 'released' ORDER BY id DESC LIMIT 1`
+		);
+		const [sig] = await t.database.query<{ content_sha256: string }>(
+			`SELECT content_sha256 FROM signature WHERE record_type = 'lot' AND record_id = $1`,
+			[String(lot.id)]
+		);
+		expect((await lotContentHash(t.database, lot.id))?.sha256).toBe(sig.content_sha256);
+	});
 
 	it('audits the seeding as one create event per marker, not one per row', async () => {
 		const rows = await t.database.query<{

@@ -48,6 +48,22 @@ interface LotContentRow {
 	runs: number[];
 }
 
+/** The lot row and genealogy that a lot signature binds to (one row per lot). */
+const LOT_CONTENT_SELECT = `SELECT l.id, l.code, l.status, l.revision, l.product_id, p.code AS product_code, l.line_id,
+		        ln.site_id, l.process_version_id, l.planned_qty, l.good_qty, l.scrap_qty, l.rework_qty,
+		        ${epochMs('l.created_at')} AS created_at, ${epochMs('l.started_at')} AS started_at,
+		        ${epochMs('l.completed_at')} AS completed_at,
+		        ${epochMs('l.review_started_at')} AS review_started_at,
+		        ${epochMs('l.decided_at')} AS decided_at, l.decided_by,
+		        (SELECT coalesce(jsonb_agg(jsonb_build_object('materialLotId', lm.material_lot_id,
+		                  'quantity', lm.quantity, 'runId', lm.run_id) ORDER BY lm.id), '[]'::jsonb)
+		           FROM lot_material lm WHERE lm.lot_id = l.id) AS materials,
+		        (SELECT coalesce(jsonb_agg(r.id ORDER BY r.id), '[]'::jsonb)
+		           FROM run r WHERE r.lot_id = l.id) AS runs
+		 FROM lot l
+		 JOIN product p ON p.id = l.product_id
+		 JOIN line ln ON ln.id = l.line_id`;
+
 const iso = (v: number | null): string | null => (v === null ? null : new Date(v).toISOString());
 
 /** The lot's signable content and what signatures need around it; null when no such lot. */
@@ -63,20 +79,7 @@ export async function loadLotSignable(
 		if (locked.length === 0) return null;
 	}
 	const [r] = await db.query<LotContentRow>(
-		`SELECT l.id, l.code, l.status, l.revision, l.product_id, p.code AS product_code, l.line_id,
-		        ln.site_id, l.process_version_id, l.planned_qty, l.good_qty, l.scrap_qty, l.rework_qty,
-		        ${epochMs('l.created_at')} AS created_at, ${epochMs('l.started_at')} AS started_at,
-		        ${epochMs('l.completed_at')} AS completed_at,
-		        ${epochMs('l.review_started_at')} AS review_started_at,
-		        ${epochMs('l.decided_at')} AS decided_at, l.decided_by,
-		        (SELECT coalesce(jsonb_agg(jsonb_build_object('materialLotId', lm.material_lot_id,
-		                  'quantity', lm.quantity, 'runId', lm.run_id) ORDER BY lm.id), '[]'::jsonb)
-		           FROM lot_material lm WHERE lm.lot_id = l.id) AS materials,
-		        (SELECT coalesce(jsonb_agg(r.id ORDER BY r.id), '[]'::jsonb)
-		           FROM run r WHERE r.lot_id = l.id) AS runs
-		 FROM lot l
-		 JOIN product p ON p.id = l.product_id
-		 JOIN line ln ON ln.id = l.line_id
+		`${LOT_CONTENT_SELECT}
 		 WHERE l.id = $1`,
 		[lotId]
 	);
@@ -129,6 +132,52 @@ export async function lotContentHash(
 ): Promise<{ version: number; sha256: string } | null> {
 	const s = await loadLotSignable(db, lotId);
 	return s ? { version: s.version, sha256: contentSha256(s.content) } : null;
+}
+
+/**
+ * Release/rejection signatures for decided lots that have none, as the demo history's QA
+ * reviewers gave them (signed at the decision time, bound to the lot's current content and
+ * revision, so the lot page shows them valid). Only for seeding demo data: a real decision is
+ * signed through lots/release.ts with re-authentication. Returns the number written.
+ */
+export async function signDecidedLotsForDemo(db: RawQuery, sessionId: string): Promise<number> {
+	const rows = await db.query<LotContentRow & { full_name: string; username: string }>(
+		`SELECT c.*, u.full_name, u.username FROM (
+		   ${LOT_CONTENT_SELECT}
+		   WHERE l.status IN ('released', 'rejected') AND l.decided_by IS NOT NULL
+		     AND l.decided_at IS NOT NULL
+		     AND NOT EXISTS (SELECT 1 FROM signature s WHERE s.record_type = '${LOT_RECORD_TYPE}'
+		                       AND s.record_id = l.id::text)
+		 ) c JOIN app_user u ON u.id = c.decided_by
+		 ORDER BY c.id`
+	);
+	const BATCH = 500;
+	for (let i = 0; i < rows.length; i += BATCH) {
+		const chunk = rows.slice(i, i + BATCH);
+		const params: unknown[] = [];
+		const values = chunk.map((r) => {
+			params.push(
+				String(r.id),
+				r.revision,
+				contentSha256(lotContent(r)),
+				r.decided_by,
+				r.full_name,
+				r.username,
+				r.status === 'released' ? 'released' : 'rejected',
+				new Date(r.decided_at as number).toISOString(),
+				sessionId
+			);
+			const n = params.length;
+			return `('${LOT_RECORD_TYPE}', $${n - 8}, $${n - 7}::int, $${n - 6}, $${n - 5}::int, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}::timestamptz, $${n})`;
+		});
+		await db.query(
+			`INSERT INTO signature (record_type, record_id, record_version, content_sha256, signer_user_id,
+			   signer_full_name, signer_username, meaning, signed_at, session_id)
+			 VALUES ${values.join(', ')}`,
+			params
+		);
+	}
+	return rows.length;
 }
 
 export const lotSignable: SignableAdapter = {

@@ -28,6 +28,7 @@ import { seedAlarmCodes } from '../alarms/codes';
 import { appendAudit, SYSTEM_ACTOR } from '../audit/append';
 import type { Database, TxContext } from '../db';
 import { fromEpochMs } from '../db/raw';
+import { signDecidedLotsForDemo } from '../lots/signing';
 
 /** Entity type of the one audit event a seeding writes (also the "already seeded" marker). */
 export const DEMO_HISTORY_ENTITY = 'demo-history';
@@ -90,6 +91,13 @@ async function markerOf(
 	return typeof v === 'string' ? (JSON.parse(v) as Record<string, unknown>) : (v ?? {});
 }
 
+/**
+ * Session id on the demo's historical release signatures: the QA decisions of the generated
+ * year, signed at their decision time over the lot's content (lots/signing.ts), so the lot pages
+ * show them valid and record completeness counts them. Real decisions carry real sessions.
+ */
+const DEMO_SIGNATURE_SESSION = 'demo-history';
+
 export async function seedDemoHistory(
 	database: Database,
 	options: SeedDemoHistoryOptions = {}
@@ -102,7 +110,11 @@ export async function seedDemoHistory(
 		ms: performance.now() - t0
 	});
 	if (await demoHistorySeeded(database)) {
-		if (await demoWorkflowsSeeded(database)) return done(false, false);
+		if (await demoWorkflowsSeeded(database)) {
+			// Histories seeded before lot signatures existed get them once (none are added twice).
+			const signed = await signDecidedLotsForDemo(database, DEMO_SIGNATURE_SESSION);
+			return signed > 0 ? done(false, true, { lotSignatures: signed }) : done(false, false);
+		}
 		return upgradeDemoHistory(database, options, t0);
 	}
 	const now = options.now ?? new Date();
@@ -118,6 +130,7 @@ export async function seedDemoHistory(
 		const counts = await write(tx, history);
 		if (!options.withoutWorkflows) {
 			Object.assign(counts, await writeWorkflowExtras(tx, history, await idMaps(tx, history)));
+			counts.lotSignatures = await signDecidedLotsForDemo(tx, DEMO_SIGNATURE_SESSION);
 		}
 		const values = {
 			seed,
@@ -184,6 +197,7 @@ async function upgradeDemoHistory(
 			return { seeded: false, upgraded: false, counts: {}, ms: performance.now() - t0 };
 		}
 		const counts = await upgrade(tx, history);
+		counts.lotSignatures = await signDecidedLotsForDemo(tx, DEMO_SIGNATURE_SESSION);
 		await appendWorkflowsMarker(
 			tx,
 			seed,
