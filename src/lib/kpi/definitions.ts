@@ -207,7 +207,8 @@ export function formatKpi(value: number | null, unit: KpiUnit): string {
 		case 'per-1000h':
 			return `${value.toFixed(0)} /1000 h`;
 		case 'count':
-			return String(Math.round(value));
+			// Grouped (45,039,364): read across a meeting room. Display only; CSV keeps raw numbers.
+			return Math.round(value).toLocaleString('en-US');
 		case 'days':
 			return `${Math.round(value)} d`;
 	}

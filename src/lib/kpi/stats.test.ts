@@ -89,6 +89,7 @@ describe('formatting and targets', () => {
 	it('writes the unit out and a dash for nothing measured', () => {
 		expect(formatKpi(98.456, 'percent')).toBe('98.5 %');
 		expect(formatKpi(22.44, 'hours')).toBe('22.4 h');
+		expect(formatKpi(45039364, 'count')).toBe('45,039,364');
 		expect(formatKpi(null, 'hours')).toBe('—');
 	});
 	it('meets a target on the better side, equality included', () => {
