@@ -97,69 +97,76 @@ export async function loadLotCharts(db: RawQuery, history: LotHistory): Promise<
 	const sampleChart = new Set(
 		chars.filter((c) => SAMPLE_CHART_TYPES.has(c.chart)).map((c) => c.id)
 	);
-	const params: unknown[] = [CHART_BUCKETS];
-	const branches = intervals.flatMap((i) => {
+	// One statement per run window and kind, run side by side on the pool.
+	const statements = intervals.flatMap((i) => {
 		const ofMachine = chars.filter((c) => c.machine_id === i.machineId);
 		const probed = ofMachine.filter((c) => sampleChart.has(c.id)).map((c) => c.id);
 		const ranged = ofMachine.filter((c) => !sampleChart.has(c.id)).map((c) => c.id);
-		const m = params.length + 1;
-		params.push(new Date(i.from).toISOString(), new Date(i.to).toISOString());
-		const lo = `$${m}::timestamptz`;
-		const hi = `$${m + 1}::timestamptz`;
-		const out: string[] = [];
+		const bounds = [CHART_BUCKETS, new Date(i.from).toISOString(), new Date(i.to).toISOString()];
+		const out: { sql: string; params: unknown[] }[] = [];
 		if (probed.length > 0) {
-			// Raw samples can be dense (10 per second): one primary-key probe per slice.
-			params.push(probed);
-			out.push(`SELECT b.cid, p.rn::int AS rn, ${epochMs('p.ts')} AS ts, p.value, p.flags::int AS flags
-			FROM (
-				SELECT c.cid, ${lo} + (${hi} - ${lo}) * g.i / $1::int AS bs,
-				       ${lo} + (${hi} - ${lo}) * (g.i + 1) / $1::int AS be
-				FROM unnest($${m + 2}::int[]) AS c(cid) CROSS JOIN generate_series(0, $1::int - 1) AS g(i)
-			) b CROSS JOIN LATERAL (
-				SELECT sa.ts, sa.value, sa.flags, row_number() OVER (ORDER BY sa.ts) AS rn
-				FROM (SELECT sa.ts, sa.value, sa.flags FROM sample sa
-				      WHERE sa.characteristic_id = b.cid AND sa.ts >= ${lo} AND sa.ts < ${hi}
-				        AND sa.ts >= b.bs AND sa.ts < b.be
-				      ORDER BY sa.ts LIMIT 2) sa
-			) p`);
+			// Raw samples can be dense (10 per second): one primary-key probe per slice, the first
+			// two of it (a second one means the slice is thinned).
+			out.push({
+				sql: `SELECT b.cid, p.rn::int AS rn, false AS more, ${epochMs('p.ts')} AS ts, p.value,
+				        p.flags::int AS flags
+				FROM (
+					SELECT c.cid, $2::timestamptz + ($3::timestamptz - $2::timestamptz) * g.i / $1::int AS bs,
+					       $2::timestamptz + ($3::timestamptz - $2::timestamptz) * (g.i + 1) / $1::int AS be
+					FROM unnest($4::int[]) AS c(cid) CROSS JOIN generate_series(0, $1::int - 1) AS g(i)
+				) b CROSS JOIN LATERAL (
+					SELECT sa.ts, sa.value, sa.flags, row_number() OVER (ORDER BY sa.ts) AS rn
+					FROM (SELECT sa.ts, sa.value, sa.flags FROM sample sa
+					      WHERE sa.characteristic_id = b.cid
+					        AND sa.ts >= $2::timestamptz AND sa.ts < $3::timestamptz
+					        AND sa.ts >= b.bs AND sa.ts < b.be
+					      ORDER BY sa.ts LIMIT 2) sa
+				) p`,
+				params: [...bounds, probed]
+			});
 		}
 		if (ranged.length > 0) {
 			// Subgroups are already aggregated (one per subgroup duration, a few hundred per run):
-			// one range read per characteristic beats a probe per slice; the first two of each
-			// slice are kept, as from the probes. The slice number is exact (extract gives numeric;
-			// multiply before dividing), so a subgroup on a slice edge lands where the probes put it.
-			const k = params.length + 1;
-			params.push(ranged);
-			out.push(`SELECT x.cid, x.rn::int AS rn, ${epochMs('x.ts')} AS ts, x.value, 0 AS flags
-			FROM (
-				SELECT sg.characteristic_id AS cid, sg.ts, sg.value,
-				       row_number() OVER (
-				         PARTITION BY sg.characteristic_id,
-				           floor(extract(epoch FROM sg.ts - ${lo}) * $1::int / extract(epoch FROM ${hi} - ${lo}))
-				         ORDER BY sg.ts) AS rn
-				FROM subgroup sg
-				WHERE sg.characteristic_id = ANY($${k}::int[]) AND sg.ts >= ${lo} AND sg.ts < ${hi}
-			) x WHERE x.rn <= 2`);
+			// one range read per window beats a probe per slice and characteristic. The first of
+			// each slice is kept, with whether the slice held more; slices by date_bin (integer
+			// microseconds), so a subgroup on a slice edge lands where the probes put it.
+			out.push({
+				sql: `SELECT x.cid, 1 AS rn, x.n > 1 AS more, ${epochMs('x.ts')} AS ts, x.value, 0 AS flags
+				FROM (
+					SELECT sg.characteristic_id AS cid, sg.ts, sg.value,
+					       row_number() OVER w AS rn, count(*) OVER w AS n
+					FROM subgroup sg
+					WHERE sg.characteristic_id = ANY($4::int[])
+					  AND sg.ts >= $2::timestamptz AND sg.ts < $3::timestamptz
+					WINDOW w AS (
+					  PARTITION BY sg.characteristic_id,
+					    date_bin(($3::timestamptz - $2::timestamptz) / $1::int, sg.ts, $2::timestamptz)
+					  ORDER BY sg.ts ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+				) x WHERE x.rn = 1`,
+				params: [...bounds, ranged]
+			});
 		}
 		return out;
 	});
-	const points =
-		branches.length === 0
-			? []
-			: await db.query<{
-					cid: number;
-					rn: number;
-					ts: number;
-					value: number;
-					flags: number;
-				}>(branches.join('\n\t\tUNION ALL\n\t\t'), params);
-	// Each slice gives up to two points: a second one means the slice held more than one, so
-	// the window is thinned. Only the first of each slice is drawn.
+	type PointRow = {
+		cid: number;
+		rn: number;
+		more: boolean;
+		ts: number;
+		value: number;
+		flags: number;
+	};
+	const points = (
+		await Promise.all(statements.map((q) => db.query<PointRow>(q.sql, q.params)))
+	).flat();
+	// A second point of a slice, or a slice that held more than its first: the window is
+	// thinned. Only the first of each slice is drawn.
 	const byChar = new Map<number, { points: LivePoint[]; thinned: boolean }>();
 	for (const c of chars) byChar.set(c.id, { points: [], thinned: false });
 	for (const p of points) {
 		const entry = byChar.get(p.cid);
 		if (!entry) continue;
+		if (p.more) entry.thinned = true;
 		if (p.rn > 1) {
 			entry.thinned = true;
 			continue;
