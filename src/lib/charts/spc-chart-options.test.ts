@@ -29,7 +29,7 @@ type SeriesLike = {
 	id: string;
 	type: string;
 	data: [number, number][];
-	markLine?: { data: MarkLineEntry[] };
+	markLine?: { data: MarkLineEntry[]; precision?: number };
 	lineStyle?: { color: string };
 };
 
@@ -132,6 +132,27 @@ describe('buildSpcChartOption', () => {
 			'LCL 228.5',
 			'LSL 227.0'
 		]);
+	});
+
+	it('places narrow limits where they are, not at two decimals (ECharts’ default)', () => {
+		// Seal dwell time: n = 60, σ = 0.01 → UCL 1.2039, CL 1.2, LCL 1.1961.
+		const narrow = buildSpcChartOption({
+			config: {
+				chart: 'xbar-s',
+				subgroupSize: 60,
+				spec: { lsl: 1.1, target: 1.2, usl: 1.3 },
+				limits: { version: 1, centre: 1.2, sigma: 0.01, source: 't' },
+				decimals: 3
+			},
+			points: [pt(1000, 1.199)],
+			markers: [],
+			fontSize: 20
+		});
+		const markLine = seriesOf(narrow)[0].markLine!;
+		// ECharts places each line at Number(value.toFixed(precision)): three distinct heights.
+		const placed = markLine.data.map((l) => Number(l.yAxis.toFixed(markLine.precision ?? 2)));
+		expect(new Set(placed).size).toBe(markLine.data.length);
+		expect(placed).toEqual(markLine.data.map((l) => l.yAxis).map((v) => expect.closeTo(v, 9)));
 	});
 
 	it('plots measured points, pins suspects to the edge and marks violations', () => {

@@ -156,6 +156,13 @@ export function limitLabels(lines: LimitLines, decimals: number): string[] {
 	return labels;
 }
 
+/**
+ * Decimals ECharts keeps of a mark line's value when it places the line. Its default, 2, drew
+ * every limit of a narrow characteristic (seal dwell time: UCL 1.2039, CL 1.2, LCL 1.1961) on
+ * the centre line; positions must be exact, the labels carry the display precision.
+ */
+export const MARK_LINE_PRECISION = 12;
+
 function markLineData(
 	lines: LimitLines,
 	decimals: number,
@@ -301,6 +308,7 @@ export function buildSpcChartOption(input: SpcChartInput): SpcChartOption {
 					silent: true,
 					symbol: 'none',
 					animation: false,
+					precision: MARK_LINE_PRECISION,
 					data: markLineData(lines, decimals, fontSize)
 				}
 			},

@@ -5,6 +5,7 @@
  */
 import type { EChartsCoreOption } from 'echarts/core';
 import type { KpiUnit } from './definitions';
+import { MARK_LINE_PRECISION } from '../charts/spc-chart-options';
 
 export interface TrendInput {
 	points: { t: number; value: number | null }[];
@@ -73,6 +74,8 @@ export function trendOption(input: TrendInput): EChartsCoreOption {
 						: {
 								silent: true,
 								symbol: 'none',
+								// ECharts rounds a mark line's position to 2 decimals by default.
+								precision: MARK_LINE_PRECISION,
 								lineStyle: { type: 'dashed', color: '#ffb020', width: 1.5 * s },
 								label: {
 									color: '#ffb020',
