@@ -143,6 +143,26 @@ describe.each(BACKENDS)('seeding the demo plant on %s', (backend) => {
 			});
 		}
 	});
+
+	it('gives each machine its operation, and keeps one an administrator set since', async () => {
+		const operations = async () =>
+			Object.fromEntries(
+				(
+					await t.database.query<{ code: string; operation: string | null }>(
+						`SELECT code, operation FROM machine`
+					)
+				).map((r) => [r.code, r.operation])
+			);
+		await seedDemoPlant(t.database, DEMO_PLANT);
+		const seeded = await operations();
+		for (const m of DEMO_PLANT.lines.flatMap((l) => l.machines)) {
+			expect(m.operation).toBeTruthy();
+			expect(seeded[m.code]).toBe(m.operation);
+		}
+		await t.database.query(`UPDATE machine SET operation = 'seal-and-test' WHERE code = 'SP1'`);
+		await seedDemoPlant(t.database, DEMO_PLANT);
+		expect((await operations()).SP1).toBe('seal-and-test');
+	});
 });
 
 describe.each(BACKENDS)('plant reads on %s', (backend) => {

@@ -603,17 +603,12 @@ export const HISTORY_MATERIALS: HistoryMaterial[] = [
 	}
 ];
 
-/** Operations performed by each demo-plant machine (certifications name them). */
-export const MACHINE_OPERATIONS: Record<string, string> = {
-	IM1: 'moulding',
-	IM2: 'moulding',
-	IM3: 'moulding',
-	UV1: 'uv-bonding',
-	LT1: 'leak-test',
-	SP1: 'pouch-sealing',
-	TQ1: 'cap-torque',
-	VI1: 'visual-inspection'
-};
+/** Operations performed by each demo-plant machine (certifications name them; plant.ts). */
+export const MACHINE_OPERATIONS: Record<string, string> = Object.fromEntries(
+	DEMO_PLANT.lines.flatMap((l) =>
+		l.machines.flatMap((m) => (m.operation ? [[m.code, m.operation] as const] : []))
+	)
+);
 
 /**
  * Operators without a password (they cannot sign in; runs and inspections name them). Demo

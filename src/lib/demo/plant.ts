@@ -60,6 +60,8 @@ export interface DemoCharacteristic {
 export interface DemoMachine {
 	code: string;
 	name: string;
+	/** The operation it performs; certifications name it, and a run starts under it by default. */
+	operation?: string;
 	characteristics: DemoCharacteristic[];
 }
 
@@ -172,6 +174,7 @@ function mouldingMachine(
 	return {
 		code,
 		name,
+		operation: 'moulding',
 		characteristics: [
 			xbarS(`${code}.INJ.PRESS`, 'Peak injection pressure', 'bar', {
 				mean: 1100,
@@ -340,6 +343,7 @@ export const DEMO_PLANT: DemoPlant = {
 				{
 					code: 'UV1',
 					name: 'UV bonding station UV1 (cannula to hub)',
+					operation: 'uv-bonding',
 					characteristics: [
 						xbarS('UV1.UV.DOSE', 'UV dose', 'mJ/cm2', {
 							mean: 1500,
@@ -383,6 +387,7 @@ export const DEMO_PLANT: DemoPlant = {
 				{
 					code: 'LT1',
 					name: 'Pressure-decay leak tester LT1',
+					operation: 'leak-test',
 					characteristics: [
 						{
 							...xbarS('LT1.LEAK.RATE', 'Leak rate (pressure decay)', 'Pa/s', {
@@ -416,6 +421,7 @@ export const DEMO_PLANT: DemoPlant = {
 				{
 					code: 'SP1',
 					name: 'Pouch sealer and seal-strength tester SP1',
+					operation: 'pouch-sealing',
 					characteristics: [
 						{
 							...xbarS('SP1.SEAL.STR', 'Seal strength (ASTM F88)', 'N/(15.mm)', {
@@ -460,6 +466,7 @@ export const DEMO_PLANT: DemoPlant = {
 				{
 					code: 'TQ1',
 					name: 'Luer cap torque station TQ1',
+					operation: 'cap-torque',
 					characteristics: [
 						xbarS('TQ1.TORQUE', 'Cap closing torque', 'cN.m', {
 							mean: 25,
@@ -485,6 +492,7 @@ export const DEMO_PLANT: DemoPlant = {
 				{
 					code: 'VI1',
 					name: 'Final visual inspection VI1',
+					operation: 'visual-inspection',
 					characteristics: [
 						attribute('VI1.DEFECTIVE', 'Defective fraction per lot', 'p', {
 							unit: '1',

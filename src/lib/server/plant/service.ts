@@ -53,10 +53,20 @@ export async function seedDemoPlant(database: Database, plant: DemoPlant): Promi
 			for (const demoMachine of demoLine.machines) {
 				const [machineRow] = await db
 					.insert(machine)
-					.values({ lineId: lineRow.id, code: demoMachine.code, name: demoMachine.name })
+					.values({
+						lineId: lineRow.id,
+						code: demoMachine.code,
+						name: demoMachine.name,
+						operation: demoMachine.operation ?? null
+					})
 					.onConflictDoUpdate({
 						target: machine.code,
-						set: { lineId: lineRow.id, name: demoMachine.name }
+						// An operation set since (an administrator's) is kept; a missing one is filled.
+						set: {
+							lineId: lineRow.id,
+							name: demoMachine.name,
+							operation: sql`coalesce(${machine.operation}, excluded.operation)`
+						}
 					})
 					.returning({ id: machine.id });
 				result.machines++;
