@@ -54,6 +54,8 @@ describe.each(BACKENDS)('production JSON API on %s', (backend) => {
 	let manager: Person;
 	let productId: number;
 	let previous: unknown;
+	/** Configuration pushes: a run start or end changes the spec in force on its machine. */
+	let published = 0;
 
 	beforeAll(async () => {
 		t = await openTestDatabase(backend);
@@ -64,7 +66,13 @@ describe.each(BACKENDS)('production JSON API on %s', (backend) => {
 		(globalThis as Holder)[APP_KEY] = {
 			database: t.database,
 			metrics,
-			hub: { pushAlarms: () => undefined }
+			hub: {
+				pushAlarms: () => undefined,
+				publishConfig: () => {
+					published++;
+					return Promise.resolve();
+				}
+			}
 		} as unknown as App;
 		operator = await personWith(t.database, 'operator');
 		uncertified = await personWith(t.database, 'operator');
@@ -127,6 +135,7 @@ describe.each(BACKENDS)('production JSON API on %s', (backend) => {
 	it('enforces certification, material, suspect confirmation, overdue inspection and run end exactly as the station does', async () => {
 		const lotId = (await planLot(t.database, lead, { productId, plannedQty: 5 })).id;
 
+		const publishedBefore = published;
 		const uncert = await call(startRunRoute, uncertified, { lotId, machineId: w.m1 });
 		expect(uncert).toMatchObject({ status: 409, body: { error: 'operator-not-certified' } });
 		expect(uncert.body.message).toContain('is not certified to run moulding on Press 1');
@@ -139,6 +148,7 @@ describe.each(BACKENDS)('production JSON API on %s', (backend) => {
 		});
 		expect(quarantined).toMatchObject({ status: 409, body: { error: 'material-not-validated' } });
 		expect(quarantined.body.message).toContain(w.materialLots.quarantine.code);
+		expect(published).toBe(publishedBefore); // refused starts change nothing on the line
 
 		const started = await call(startRunRoute, operator, {
 			lotId,
@@ -150,8 +160,11 @@ describe.each(BACKENDS)('production JSON API on %s', (backend) => {
 		expect(started.body.checks).toMatchObject({ outcome: 'started', certification: { ok: true } });
 		const [inspectionId] = started.body.newInspections as number[];
 
+		expect(published).toBe(publishedBefore + 1);
+
 		const busy = await call(startRunRoute, operator, { lotId, machineId: w.m1 });
 		expect(busy).toMatchObject({ status: 409, body: { error: 'machine-busy' } });
+		expect(published).toBe(publishedBefore + 1);
 
 		const open = await call(
 			completeLotRoute,
@@ -165,6 +178,7 @@ describe.each(BACKENDS)('production JSON API on %s', (backend) => {
 			status: 409,
 			body: { error: 'run-ended' }
 		});
+		expect(published).toBe(publishedBefore + 2);
 
 		const overdue = await call(
 			completeLotRoute,

@@ -4,6 +4,7 @@ import {
 	buildSpcChartOption,
 	limitLines,
 	sparklinePath,
+	specSourceLabel,
 	specSummary,
 	axisDecimals,
 	thin,
@@ -227,6 +228,14 @@ describe('specSummary', () => {
 		expect(specSummary({ spec: { usl: 0.05 }, decimals: 3 })).toBe('spec ≤ 0.050');
 		expect(specSummary({ spec: { lsl: 10 }, decimals: 0 })).toBe('spec ≥ 10');
 		expect(specSummary({ spec: {}, decimals: 0 })).toBe('');
+	});
+
+	it('names the process version a running lot fixed, and nothing for the plant default', () => {
+		expect(
+			specSourceLabel({ specSource: { lot: 'L1-1', product: 'PN-1', processVersion: 3 } })
+		).toBe('v3');
+		expect(specSourceLabel({ specSource: null })).toBe('');
+		expect(specSourceLabel({})).toBe('');
 	});
 });
 

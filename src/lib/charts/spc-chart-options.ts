@@ -84,6 +84,15 @@ export function specSummary(config: Pick<ChartConfig, 'spec' | 'decimals'>): str
 }
 
 /**
+ * "v3": the process version whose spec is in force (that of the lot running on the machine),
+ * short because it trails the spec on a wall card; '' for the plant default spec, so a wall never
+ * suggests a version that is not there. The card's tooltip says it in full.
+ */
+export function specSourceLabel(config: Pick<CharacteristicConfig, 'specSource'>): string {
+	return config.specSource ? `v${config.specSource.processVersion}` : '';
+}
+
+/**
  * The y range: every drawn line and every non-suspect point, padded. Suspect points (gross
  * data errors, possibly 10× the spec) are left out so one typo cannot flatten the chart; they
  * are pinned to the edge instead (see `buildSpcChartOption`).

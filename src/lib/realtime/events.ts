@@ -110,6 +110,13 @@ export interface IngestResult {
 	rejected: { index: number; reason: RejectReason }[];
 }
 
+/** The lot whose process version supplies a characteristic's spec limits now. */
+export interface SpecSource {
+	lot: string;
+	product: string;
+	processVersion: number;
+}
+
 /** Characteristic configuration pushed down to workers (and included in wall snapshots). */
 export interface CharacteristicConfig {
 	id: number;
@@ -122,7 +129,14 @@ export interface CharacteristicConfig {
 	chart: ChartType;
 	subgroupSize: number;
 	samplingIntervalMs: number;
+	/**
+	 * The spec limits in force on the machine now: those of the process version fixed on the lot
+	 * running there (a change-controlled spec change reaches the line with the first lot started
+	 * under it), else the characteristic's plant default. The suspect screen and the wall use it.
+	 */
 	spec: SpecLimits;
+	/** Where `spec` comes from; null (or absent) for the characteristic's plant default. */
+	specSource?: SpecSource | null;
 	suspect: SuspectConfig;
 	rules: RuleSetSpec;
 	/** Active (effective) control-limit version; null until one is approved/estimated. */

@@ -10,3 +10,17 @@ export function runningApp(): App {
 	if (!running) error(503, 'The server is starting; try again in a moment.');
 	return running;
 }
+
+/**
+ * A run started or ended changes which lot, hence which process version's spec limits, is in
+ * force on its machine (plant/service.ts): push the configuration to workers and walls. The run
+ * has committed by then, so a failed push is logged, not turned into an error for the operator;
+ * the next publish (any run or change) carries it.
+ */
+export async function publishRunChange(running: App, what: 'run-start' | 'run-end'): Promise<void> {
+	try {
+		await running.hub.publishConfig();
+	} catch (e) {
+		running.log.error({ err: e, what }, 'publishing the configuration after a run change failed');
+	}
+}

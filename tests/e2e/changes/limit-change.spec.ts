@@ -8,8 +8,9 @@
  * (fillText, reset when the canvas is cleared): the test reads the UCL label the chart really
  * shows, not a value from the page's data.
  */
-import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
-import { DEMO_PASSWORD, login } from '../auth/helpers';
+import { expect, test, type Locator } from '@playwright/test';
+import { login } from '../auth/helpers';
+import { shot, signInDialog } from './helpers';
 
 /** The demo plant's second characteristic (line L1, first page of the wall). */
 const CHARACTERISTIC_ID = 2;
@@ -58,35 +59,6 @@ async function drawnUclLabel(chart: Locator): Promise<{ value: number; tolerance
 
 async function drawnUcl(chart: Locator): Promise<number | null> {
 	return (await drawnUclLabel(chart))?.value ?? null;
-}
-
-/** A 1920×1080 screenshot kept in the test's output folder and attached to the report. */
-async function shot(testInfo: TestInfo, page: Page, name: string, fullPage = false): Promise<void> {
-	const path = testInfo.outputPath(`${name}.png`);
-	await page.screenshot({ path, fullPage });
-	await testInfo.attach(name, { path, contentType: 'image/png' });
-}
-
-/** Acknowledge the e-signature policy if the dialog offers it first (a fresh database). */
-async function signInDialog(page: Page, opener: Locator, username: string): Promise<void> {
-	await opener.click();
-	let dialog = page.getByRole('dialog', { name: 'Electronic signature' });
-	await expect(dialog).toBeVisible();
-	const policy = dialog.getByRole('link', { name: 'Read the e-signature policy' });
-	if (await policy.isVisible()) {
-		const back = page.url();
-		await policy.click();
-		await page.getByRole('checkbox').check();
-		await page.getByRole('button', { name: 'Acknowledge' }).click();
-		await expect(page).toHaveURL(back);
-		await opener.click();
-		dialog = page.getByRole('dialog', { name: 'Electronic signature' });
-	}
-	const userId = dialog.getByLabel('User ID');
-	if (await userId.isVisible()) await userId.fill(username);
-	await dialog.getByLabel('Password').fill(DEMO_PASSWORD);
-	await dialog.getByRole('button', { name: 'Sign', exact: true }).click();
-	await expect(dialog).toBeHidden();
 }
 
 test.describe('change control of control limits', () => {

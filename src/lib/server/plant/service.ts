@@ -9,8 +9,10 @@ import type {
 	IngestConfig,
 	LineInfo,
 	LineSummary,
-	MachineInfo
+	MachineInfo,
+	SpecSource
 } from '../../realtime/events';
+import type { SpecLimits } from '../../spc/types';
 import type { Database } from '../db';
 import { epochMs } from '../db/raw';
 import { characteristic, controlLimitVersion, line, machine, site } from '../db/schema';
@@ -141,6 +143,63 @@ const UPDATED_AT_IF_CHANGED = `CASE WHEN (${CONFIG_COLUMNS.map((c) => `"characte
 /* Reading configuration                                                                     */
 /* ---------------------------------------------------------------------------------------- */
 
+interface RunningSpecs {
+	source: SpecSource;
+	/** Epoch ms the run started (feeds the configuration revision). */
+	startedAt: number;
+	/** Spec limits of the lot's process version, by characteristic. */
+	specs: Map<number, SpecLimits>;
+}
+
+/**
+ * By machine: the lot running there now (its latest open run) and the spec limits of the process
+ * version fixed on that lot when it started. A change-controlled spec change creates a process
+ * version that applies to lots started from its effective date (docs/change-control.md), so this
+ * is what the parts on the machine are judged against, and what the lot record will show.
+ */
+async function specsInForce(database: Database): Promise<Map<number, RunningSpecs>> {
+	const rows = await database.query<{
+		machine_id: number;
+		started_ms: number;
+		lot: string;
+		product: string;
+		version: number;
+		characteristic_id: number | null;
+		lsl: number | null;
+		target: number | null;
+		usl: number | null;
+	}>(
+		`WITH open_run AS (
+		   SELECT DISTINCT ON (r.machine_id) r.machine_id, r.started_at, r.lot_id
+		   FROM run r WHERE r.ended_at IS NULL
+		   ORDER BY r.machine_id, r.started_at DESC, r.id DESC
+		 )
+		 SELECT o.machine_id, ${epochMs('o.started_at')} AS started_ms, l.code AS lot,
+		        p.code AS product, pv.version, ps.characteristic_id, ps.lsl, ps.target, ps.usl
+		 FROM open_run o
+		 JOIN lot l ON l.id = o.lot_id
+		 JOIN product p ON p.id = l.product_id
+		 JOIN process_version pv ON pv.id = l.process_version_id
+		 LEFT JOIN process_spec ps ON ps.process_version_id = pv.id`
+	);
+	const out = new Map<number, RunningSpecs>();
+	for (const r of rows) {
+		let entry = out.get(r.machine_id);
+		if (!entry) {
+			entry = {
+				source: { lot: r.lot, product: r.product, processVersion: r.version },
+				startedAt: Number(r.started_ms),
+				specs: new Map()
+			};
+			out.set(r.machine_id, entry);
+		}
+		if (r.characteristic_id !== null) {
+			entry.specs.set(r.characteristic_id, { lsl: r.lsl, target: r.target, usl: r.usl });
+		}
+	}
+	return out;
+}
+
 interface ConfigRows {
 	configs: CharacteristicConfig[];
 	/** Latest change among the rows read (epoch ms). */
@@ -176,13 +235,17 @@ async function readCharacteristicConfigs(database: Database, where?: SQL): Promi
 			desc(controlLimitVersion.version)
 		);
 	const active = new Map(limits.map((l) => [l.characteristicId, l]));
+	const inForce = await specsInForce(database);
 	let changedAt = 0;
 	const configs = rows.map(({ c, lineId }): CharacteristicConfig => {
 		const l = active.get(c.id);
+		const running = inForce.get(c.machineId);
+		const processSpec = running?.specs.get(c.id);
 		changedAt = Math.max(
 			changedAt,
 			c.updatedAt.getTime(),
-			l ? Math.max(l.createdAt.getTime(), l.effectiveFrom.getTime()) : 0
+			l ? Math.max(l.createdAt.getTime(), l.effectiveFrom.getTime()) : 0,
+			running?.startedAt ?? 0
 		);
 		return {
 			id: c.id,
@@ -195,7 +258,8 @@ async function readCharacteristicConfigs(database: Database, where?: SQL): Promi
 			chart: c.chart,
 			subgroupSize: c.subgroupSize,
 			samplingIntervalMs: c.samplingIntervalMs,
-			spec: { lsl: c.specLsl, target: c.specTarget, usl: c.specUsl },
+			spec: processSpec ?? { lsl: c.specLsl, target: c.specTarget, usl: c.specUsl },
+			specSource: processSpec && running ? running.source : null,
 			suspect: c.suspect,
 			rules: c.rules,
 			limits: l ? { version: l.version, centre: l.centre, sigma: l.sigma, source: l.source } : null,

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { productionEndpoint } from '$lib/server/production/api';
 import { startRun } from '$lib/server/production/runs';
-import { runningApp } from '$lib/server/running-app';
+import { publishRunChange, runningApp } from '$lib/server/running-app';
 import type { RequestHandler } from './$types';
 
 const id = z.number().int().positive().max(2_000_000_000);
@@ -43,6 +43,7 @@ export const POST: RequestHandler = async (event) => {
 		status: 201,
 		run: async (person, input) => {
 			const started = await startRun(app.database, person, input);
+			await publishRunChange(app, 'run-start');
 			return {
 				runId: started.runId,
 				checks: started.checks,

@@ -14,6 +14,7 @@ import type { Database } from '$lib/server/db';
 import { can } from '$lib/server/auth/policy';
 import { listChanges } from '$lib/server/change/service';
 import { changeRequest } from '$lib/server/db/schema';
+import { characteristicConfig } from '$lib/server/plant/service';
 import { and, eq, isNotNull } from 'drizzle-orm';
 import {
 	activeLimitVersionId,
@@ -53,7 +54,7 @@ export const load: PageServerLoad = async (event) => {
 	const { record, scope } = await characteristicOf(database, event.params);
 	const principal = requirePermission(event, 'characteristic:view', scope);
 	const mayViewChanges = can(principal, 'change:view');
-	const [versions, activeId, signing, changes, madeBy] = await Promise.all([
+	const [versions, activeId, signing, changes, madeBy, config] = await Promise.all([
 		listLimitVersions(database, record.id),
 		activeLimitVersionId(database, record.id),
 		signingStatus(database, principal),
@@ -71,7 +72,9 @@ export const load: PageServerLoad = async (event) => {
 					eq(changeRequest.characteristicId, record.id),
 					isNotNull(changeRequest.resultLimitVersionId)
 				)
-			)
+			),
+		// The spec in force on the machine now (the running lot's process version, if any).
+		characteristicConfig(database, record.id)
 	]);
 	const now = Date.now();
 	const withSignatures = await Promise.all(
@@ -105,6 +108,7 @@ export const load: PageServerLoad = async (event) => {
 	);
 	return {
 		characteristic: record,
+		specInForce: config?.specSource ? { spec: config.spec, source: config.specSource } : null,
 		versions: withSignatures,
 		changes: {
 			visible: mayViewChanges,

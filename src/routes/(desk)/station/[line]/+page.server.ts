@@ -31,7 +31,7 @@ import {
 } from '$lib/server/production/lots';
 import { listMaterialLots } from '$lib/server/production/materials';
 import { endRun, machinesOfLine, openRunsOfLine, startRun } from '$lib/server/production/runs';
-import { runningApp as app } from '$lib/server/running-app';
+import { publishRunChange, runningApp as app } from '$lib/server/running-app';
 import type { Actions, PageServerLoad } from './$types';
 import {
 	confirmForm,
@@ -231,6 +231,7 @@ export const actions: Actions = {
 					operation: input.operation,
 					materials: input.materials.map((m) => ({ materialLotCode: m.code, quantity: m.quantity }))
 				});
+				await publishRunChange(app(), 'run-start');
 				const due = started.newInspections.length;
 				return `Run started: certification and material checks passed.${due ? ` ${due} inspection${due > 1 ? 's' : ''} due now.` : ''}`;
 			}
@@ -245,6 +246,7 @@ export const actions: Actions = {
 			key: field('runId'),
 			run: async (database, person, input) => {
 				const ended = await endRun(database, person, { id: input.runId });
+				await publishRunChange(app(), 'run-end');
 				return `Run ended.${ended.newInspections.length ? ' The lot-end inspection is due now.' : ''}`;
 			}
 		}),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { idParam, productionEndpoint } from '$lib/server/production/api';
 import { endRun } from '$lib/server/production/runs';
 import { ProductionError } from '$lib/server/production/errors';
-import { runningApp } from '$lib/server/running-app';
+import { publishRunChange, runningApp } from '$lib/server/running-app';
 import type { RequestHandler } from './$types';
 
 const body = z.object({}).strict();
@@ -17,7 +17,9 @@ export const POST: RequestHandler = async (event) => {
 		run: async (person) => {
 			const id = idParam(event.params.id);
 			if (id === null) throw new ProductionError('not-found', 'No such run.');
-			return endRun(app.database, person, { id });
+			const ended = await endRun(app.database, person, { id });
+			await publishRunChange(app, 'run-end');
+			return ended;
 		}
 	});
 };
