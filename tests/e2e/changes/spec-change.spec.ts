@@ -79,6 +79,10 @@ test.describe('change control of spec limits', () => {
 		await form
 			.locator('select[name="productId"]')
 			.selectOption((await productOption.getAttribute('value'))!);
+		// The form starts from the product's spec in force (its process version), not a default.
+		await expect(form.getByTestId('spec-now')).toContainText('process version');
+		await expect(form.getByTestId('spec-now')).toContainText('LSL 8 · target 12 · USL 18');
+		await expect(form.locator('input[name=usl]')).toHaveValue('18');
 		// Wider (8–18 → 7–19 N/15 mm): the running process stays inside, no alarm for other specs.
 		await form.locator('input[name=title]').fill(`Seal strength window for ${product}`);
 		await form

@@ -55,6 +55,35 @@ export const load: PageServerLoad = async (event) => {
 			limits = v ?? null;
 		}
 	}
+	// The spec in force of each product (its effective process version now): a spec change
+	// starts from it, not from the characteristic's plant default.
+	const specRows = await database.query<{
+		product_id: number;
+		version: number;
+		characteristic_id: number;
+		lsl: number | null;
+		target: number | null;
+		usl: number | null;
+	}>(
+		`WITH current AS (
+		   SELECT DISTINCT ON (product_id) id, product_id, version FROM process_version
+		   WHERE status = 'effective' AND (effective_from IS NULL OR effective_from <= now())
+		   ORDER BY product_id, effective_from DESC NULLS LAST, version DESC
+		 )
+		 SELECT cur.product_id, cur.version, ps.characteristic_id, ps.lsl, ps.target, ps.usl
+		 FROM current cur JOIN process_spec ps ON ps.process_version_id = cur.id`
+	);
+	const productSpecs: Record<
+		string,
+		{
+			version: number;
+			specs: Record<string, { lsl: number | null; target: number | null; usl: number | null }>;
+		}
+	> = {};
+	for (const r of specRows) {
+		const entry = (productSpecs[r.product_id] ??= { version: r.version, specs: {} });
+		entry.specs[r.characteristic_id] = { lsl: r.lsl, target: r.target, usl: r.usl };
+	}
 	const kindParam = event.url.searchParams.get('kind');
 	const kind: ChangeKind = (CHANGE_KINDS as readonly string[]).includes(kindParam ?? '')
 		? (kindParam as ChangeKind)
@@ -65,6 +94,7 @@ export const load: PageServerLoad = async (event) => {
 			rules: typeof c.rules === 'string' ? c.rules : 'custom'
 		})),
 		products,
+		productSpecs,
 		prefill: { kind, characteristicId: chosen?.id ?? null, limits }
 	};
 };
