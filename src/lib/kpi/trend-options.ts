@@ -54,6 +54,9 @@ export function trendOption(input: TrendInput): EChartsCoreOption {
 			axisLabel: {
 				color: text,
 				fontSize: 11 * s,
+				// The padded min and max are not round: their labels crowded the nearest tick's.
+				showMinLabel: false,
+				showMaxLabel: false,
 				formatter: (v: number) => `${v.toFixed(digits)}${UNIT_SUFFIX[input.unit]}`
 			},
 			splitLine: { lineStyle: { color: grid } }
