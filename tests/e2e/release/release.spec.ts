@@ -65,10 +65,11 @@ test.describe('lot release', () => {
 		const code = (await ready.getAttribute('data-lot')) as string;
 		await ready.getByRole('link', { name: 'Review' }).click();
 		await expect(page).toHaveURL(/\/lots\/\d+\/review$/);
-		// (The full record below keeps the lot page's own heading.)
-		await expect(page.getByRole('heading', { level: 1 }).first()).toHaveText(
+		// One h1: the full record below steps its lot heading down a level.
+		await expect(page.getByRole('heading', { level: 1 })).toHaveText(
 			`Release review · lot ${code}`
 		);
+		await expect(page.getByRole('heading', { level: 2, name: `Lot ${code}` })).toBeVisible();
 
 		// Review by exception: the exceptions first, then the decision, then the full record.
 		await expect(page.getByTestId('review-exceptions')).toContainText('0 open');
