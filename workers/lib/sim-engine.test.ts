@@ -252,6 +252,24 @@ describe('simulator engine configuration', () => {
 		expect(e.applyConfig(changed).monitorsChanged).toEqual(['IM1.BZ1.TEMP']);
 	});
 
+	it('keeps the statistics when only the spec changes: a half-full subgroup completes', () => {
+		const e = engine();
+		run(e, 5_500); // IM1.HUB.OD: samples at 0, 1, …, 5 s → 6 of 10 pending
+		const result = e.applyConfig({
+			revision: 2,
+			characteristics: CONFIG.characteristics.map((c) =>
+				c.code === 'IM1.HUB.OD' ? { ...c, spec: { lsl: 7.4, target: 7.5, usl: 7.6 } } : c
+			)
+		});
+		// A new suspect screen, the same rule histories and pending parts.
+		expect(result.monitorsChanged).toEqual(['IM1.HUB.OD']);
+		const sg = all(run(e, 4_100, 100, START + 5_600), 'subgroups').filter(
+			(s) => s.characteristicId === idOf('IM1.HUB.OD')
+		);
+		expect(sg).toHaveLength(1);
+		expect(sg[0].ts).toBe(START + 9_000);
+	});
+
 	it('applies new limits live: a shifted centre line makes in-control data signal', () => {
 		const e = engine();
 		run(e, 1_000);

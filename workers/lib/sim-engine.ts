@@ -178,6 +178,11 @@ function signatureOf(m: MonitorConfig): string {
 	return JSON.stringify([m.chart, m.subgroupSize, m.limits, m.rules, m.spec, m.suspect]);
 }
 
+/** What the monitor's statistics depend on: a change of spec or suspect screen alone keeps them. */
+function statisticsOf(m: MonitorConfig | null): string | null {
+	return m ? JSON.stringify([m.chart, m.subgroupSize, m.limits, m.rules]) : null;
+}
+
 function clip(s: string): string {
 	return s.length <= MAX_REASON ? s : `${s.slice(0, MAX_REASON - 1)}…`;
 }
@@ -270,10 +275,19 @@ export function createSimEngine(options: SimEngineOptions): SimEngine {
 				buildMonitor(rt, saved?.monitor);
 				result.monitorsChanged.push(c.code);
 			} else {
+				const before = monitorConfigOf(rt.config);
 				rt.config = c;
 				const mc = monitorConfigOf(c);
-				if ((mc ? signatureOf(mc) : null) !== rt.signature) {
-					buildMonitor(rt);
+				const signature = mc ? signatureOf(mc) : null;
+				if (signature !== rt.signature) {
+					// Only the spec or the suspect screen changed (a lot under another process version
+					// started on the machine): the rule histories and a half-full subgroup carry over,
+					// so a run handover does not blind the pattern rules.
+					const carry =
+						mc && rt.monitor && statisticsOf(before) === statisticsOf(mc)
+							? { signature: signature!, state: rt.monitor.state(), pointTs: rt.pointTs }
+							: undefined;
+					buildMonitor(rt, carry);
 					result.monitorsChanged.push(c.code);
 				}
 			}
