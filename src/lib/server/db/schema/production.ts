@@ -244,6 +244,10 @@ export const run = pgTable(
 	(t) => [
 		index('run_lot_idx').on(t.lotId),
 		index('run_machine_started_idx').on(t.machineId, t.startedAt),
+		// The open runs: what each machine is making now (the spec in force, plant/service.ts).
+		index('run_open_idx')
+			.on(t.machineId)
+			.where(sql`${t.endedAt} IS NULL`),
 		index('run_operator_idx').on(t.operatorId)
 	]
 );

@@ -1,0 +1,1 @@
+CREATE INDEX "run_open_idx" ON "run" USING btree ("machine_id") WHERE "run"."ended_at" IS NULL;
