@@ -17,7 +17,8 @@ import {
 	validateSessionToken
 } from '$lib/server/auth/sessions';
 import { createUser } from '$lib/server/auth/users';
-import { applyDueConfigVersions } from '$lib/server/change/effective';
+import { applyDueConfigVersions, startChangeUpkeep } from '$lib/server/change/effective';
+import { createLog } from '$lib/server/log';
 import {
 	approveChange,
 	ChangeError,
@@ -318,6 +319,28 @@ describe.each(BACKENDS)('change control on %s', (backend) => {
 				version: 3,
 				centre: 203
 			});
+		});
+
+		it('re-checks the whole configuration every few sweeps, publishing only a change', async () => {
+			const calls: ({ onlyIfChanged?: boolean } | undefined)[] = [];
+			const upkeep = startChangeUpkeep({
+				database: t.database,
+				hub: {
+					publishConfig: (options) => {
+						calls.push(options);
+						return Promise.resolve();
+					}
+				},
+				log: createLog({ level: 'silent' }),
+				everyMs: 20,
+				recheckEvery: 3
+			});
+			await upkeep.ready;
+			// Sweeps 3 and 6 re-check quietly (the first sweep at start never does).
+			await expect
+				.poll(() => calls.filter((c) => c?.onlyIfChanged === true).length, { timeout: 5_000 })
+				.toBeGreaterThanOrEqual(2);
+			await upkeep.stop();
 		});
 
 		it('applies a configuration version only once its date has come', async () => {

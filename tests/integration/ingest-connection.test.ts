@@ -12,6 +12,7 @@ import {
 	sendBatch,
 	startTestHub,
 	storedSamples,
+	until,
 	unwrap,
 	waitFor,
 	workerSocket,
@@ -153,6 +154,32 @@ describe.each(BACKENDS)('/ingest connections on %s', (backend) => {
 				expect(update.revision).toBeGreaterThan(initial.revision);
 				expect(update.characteristics.find((c) => c.id === h.ids.temp)?.spec.usl).toBe(212);
 			}
+		});
+
+		it('re-checks quietly: pushes only a configuration changed without a publish here', async () => {
+			const worker = workerSocket(h.url);
+			const pushes: IngestConfig[] = [];
+			worker.on('config:update', (c) => pushes.push(c));
+			await connected(worker);
+			await until(() => pushes.length === 1);
+
+			// Nothing changed: the worker hears nothing.
+			await h.hub.publishConfig({ onlyIfChanged: true });
+			await new Promise((r) => setTimeout(r, 200));
+			expect(pushes).toHaveLength(1);
+
+			// Changed behind the hub's back (another node, a failed publish): pushed once.
+			await h.t.database.query(
+				`UPDATE characteristic SET spec_lsl = 188, updated_at = now() WHERE id = $1`,
+				[h.ids.temp]
+			);
+			await h.hub.publishConfig({ onlyIfChanged: true });
+			await until(() => pushes.length === 2);
+			expect(pushes[1].revision).toBeGreaterThan(pushes[0].revision);
+			expect(pushes[1].characteristics.find((c) => c.id === h.ids.temp)?.spec.lsl).toBe(188);
+			await h.hub.publishConfig({ onlyIfChanged: true });
+			await new Promise((r) => setTimeout(r, 200));
+			expect(pushes).toHaveLength(2);
 		});
 	});
 

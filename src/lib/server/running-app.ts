@@ -15,7 +15,7 @@ export function runningApp(): App {
  * A run started or ended changes which lot, hence which process version's spec limits, is in
  * force on its machine (plant/service.ts): push the configuration to workers and walls. The run
  * has committed by then, so a failed push is logged, not turned into an error for the operator;
- * the next publish (any run or change) carries it.
+ * the change upkeep's periodic re-check (change/effective.ts, every 30 s) carries it.
  */
 export async function publishRunChange(running: App, what: 'run-start' | 'run-end'): Promise<void> {
 	try {

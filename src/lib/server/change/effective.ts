@@ -9,6 +9,10 @@
  *   onto the characteristic when due (`applied_at` set in the same audited transaction);
  * - process versions are picked by date when a lot starts (lots.ts): nothing to apply.
  *
+ * Every sixth sweep also re-reads the whole configuration and publishes it when it differs from
+ * what the hub holds, so a configuration changed elsewhere (another hub node, a failed publish)
+ * reaches workers and walls within 30 s.
+ *
  * Restarts: the first sweep runs (awaited) at start and applies everything that fell due while
  * the server was down; it also re-asserts the latest applied configuration version of each
  * characteristic, because the demo seeding rewrites the characteristic rows at every start.
@@ -147,12 +151,20 @@ export interface ChangeUpkeep {
  */
 export function startChangeUpkeep(deps: {
 	database: Database;
-	hub: { publishConfig(): Promise<unknown> };
+	hub: { publishConfig(options?: { onlyIfChanged?: boolean }): Promise<unknown> };
 	log: Log;
 	everyMs?: number;
+	/**
+	 * Every this many sweeps, re-read the configuration and publish it if it changed without a
+	 * publish here (another hub node's change, a publish after a run start that failed). Default
+	 * 6: every 30 s at the default period.
+	 */
+	recheckEvery?: number;
 }): ChangeUpkeep {
 	const { database, hub, log } = deps;
 	const everyMs = deps.everyMs ?? 5_000;
+	const recheckEvery = deps.recheckEvery ?? 6;
+	let sweeps = 0;
 	// At start the hub loaded the configuration as of now: only later activations matter.
 	let checkedUntil = new Date();
 	let running: Promise<void> | null = null;
@@ -167,6 +179,8 @@ export function startChangeUpkeep(deps: {
 		if (reasserted + applied > 0 || limits) {
 			await hub.publishConfig();
 			log.info({ applied, reasserted, limits }, 'change-controlled versions came into force');
+		} else if (!atStart && ++sweeps % recheckEvery === 0) {
+			await hub.publishConfig({ onlyIfChanged: true });
 		}
 	}
 

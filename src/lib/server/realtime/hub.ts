@@ -135,8 +135,12 @@ export interface HubStats {
 
 export interface Hub {
 	io: LiveServer;
-	/** Reloads the configuration; pushes `config:update` to workers and config deltas to rooms. */
-	publishConfig(): Promise<IngestConfig>;
+	/**
+	 * Reloads the configuration; pushes `config:update` to workers and config deltas to rooms.
+	 * With `onlyIfChanged`, workers hear nothing when the configuration is what they have (the
+	 * periodic re-check: another hub node's change, or a publish that failed, converges).
+	 */
+	publishConfig(options?: { onlyIfChanged?: boolean }): Promise<IngestConfig>;
 	/**
 	 * Hands alarms whose state changed outside the ingest path (a person acknowledged or shelved
 	 * one, a deadline passed, a machine changed mode) to their rooms' next deltas. Call after the
@@ -663,10 +667,13 @@ export async function createHub(httpServer: HttpServer, deps: HubDeps): Promise<
 
 	return {
 		io,
-		async publishConfig() {
+		async publishConfig(publishOptions = {}) {
 			await loadLineSites();
+			const before = config.current().revision;
 			const changed: CharacteristicConfig[] = config.replace(await loadIngestConfig(database));
 			const current = config.current();
+			// The revision grows exactly when something changed (config-state.ts).
+			if (publishOptions.onlyIfChanged && current.revision === before) return current;
 			ingest.emit('config:update', current);
 			for (const c of changed) {
 				for (const room of characteristicRooms(c)) coalescer.add(room, { characteristics: [c] });
