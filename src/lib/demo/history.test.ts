@@ -11,6 +11,7 @@ import {
 	type DemoHistory,
 	type HistoryCertification
 } from './history';
+import { primaryLimits } from '../spc/points';
 import { DEMO_PLANT } from './plant';
 
 const NOW = Date.parse('2026-12-04T20:00:00.000Z');
@@ -432,6 +433,34 @@ describe('demo history: change requests and KPI targets', () => {
 			.map((c) => ({ c, r: PROPOSAL_SCHEMAS[c.kind].safeParse(c.proposal) }))
 			.filter(({ r }) => !r.success);
 		expect(refused.map(({ c, r }) => `${c.kind} ${c.title}: ${r.error?.message}`)).toEqual([]);
+	});
+
+	it('proposes control limits that, implemented, draw the limits the request shows', () => {
+		const chars = new Map(
+			DEMO_PLANT.lines
+				.flatMap((l) => l.machines.flatMap((m) => m.characteristics))
+				.map((c) => [c.code, c])
+		);
+		const limitChanges = h.changeRequests.filter(
+			(c) => c.kind === 'control-limit' && chars.get(c.characteristic ?? '')?.kind === 'variable'
+		);
+		expect(limitChanges.length).toBeGreaterThan(5);
+		for (const cr of limitChanges) {
+			const c = chars.get(cr.characteristic!)!;
+			const p = cr.proposal as {
+				centre: number;
+				sigma: number;
+				proposed: { ucl: number; lcl: number };
+			};
+			const drawn = primaryLimits(c.chart, { centre: p.centre, sigma: p.sigma }, c.subgroupSize);
+			const unit = 10 ** -(c.decimals + 1);
+			expect(Math.abs(drawn.ucl - p.proposed.ucl), `${cr.code} ${c.code}`).toBeLessThanOrEqual(
+				2 * unit
+			);
+			expect(Math.abs(drawn.lcl - p.proposed.lcl), `${cr.code} ${c.code}`).toBeLessThanOrEqual(
+				2 * unit
+			);
+		}
 	});
 
 	it('holds about sixty change requests of every kind and status, approvers never the author', () => {

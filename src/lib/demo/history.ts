@@ -2929,8 +2929,14 @@ function generateChangeRequests(rand: Rand, ctx: ChangeContext): HistoryChangeRe
 				proposed,
 				basis,
 				// The fields the change-control service reads (src/lib/server/change/proposal.ts).
+				// Its sigma is the within-subgroup one (the X̄ chart divides it by √n): the chart's
+				// half-width ÷ 3 alone gave limits √n too narrow once implemented.
 				centre: proposed.centre,
-				sigma: round((proposed.ucl - proposed.centre) / 3, c.decimals + 3),
+				sigma: round(
+					((proposed.ucl - proposed.centre) / 3) *
+						(c.kind === 'variable' ? Math.sqrt(c.subgroupSize) : 1),
+					c.decimals + 3
+				),
 				source: basis
 			};
 		} else if (kind === 'sampling-plan') {
