@@ -21,7 +21,7 @@ import { seedDemoUsers } from '$lib/server/auth/users';
 import { parseEnv } from '$lib/server/env';
 import { lotsActiveAt } from '$lib/server/lots/at-time';
 import { lotContentHash } from '$lib/server/lots/signing';
-import { seedDemoPlant } from '$lib/server/plant/service';
+import { loadIngestConfig, seedDemoPlant } from '$lib/server/plant/service';
 import { currentCertificationFor } from '$lib/server/production/certifications';
 import {
 	DEMO_HISTORY_ENTITY,
@@ -355,6 +355,48 @@ describe.each(BACKENDS)('demo history seeding (%s)', (backend) => {
 			         OR (status = 'draft') <> (impact IS NULL)
 			         OR (approved_at IS NOT NULL) <> (effective_from IS NOT NULL)`)
 		).toBe(0);
+		// Implemented and closed requests name what they made, effective from their date.
+		expect(
+			await q(`SELECT count(*) FROM change_request cr
+			         LEFT JOIN control_limit_version v ON v.id = cr.result_limit_version_id
+			         WHERE cr.kind = 'control-limit' AND cr.status IN ('implemented', 'closed')
+			           AND (v.id IS NULL OR v.effective_from <> cr.effective_from
+			                OR v.characteristic_id <> cr.characteristic_id)`)
+		).toBe(0);
+		expect(
+			await q(`SELECT count(*) FROM change_request cr
+			         WHERE cr.kind IN ('rule-set', 'sampling-plan') AND cr.status IN ('implemented', 'closed')
+			           AND NOT EXISTS (SELECT 1 FROM characteristic_config_version v
+			                           WHERE v.change_request_id = cr.id AND v.effective_from = cr.effective_from)`)
+		).toBe(0);
+		// What they made is what the plant runs: the configuration applied last equals the
+		// characteristic (a restart re-asserts it and changes nothing), and the limits in force stay
+		// within a few per cent of the plant's known process.
+		expect(
+			await q(`SELECT count(*) FROM (
+			           SELECT DISTINCT ON (characteristic_id) * FROM characteristic_config_version
+			           WHERE applied_at IS NOT NULL ORDER BY characteristic_id, effective_from DESC, version DESC
+			         ) v JOIN characteristic c ON c.id = v.characteristic_id
+			         WHERE v.rules <> c.rules OR v.subgroup_size <> c.subgroup_size
+			            OR v.sampling_interval_ms <> c.sampling_interval_ms`)
+		).toBe(0);
+		const config = await loadIngestConfig(t.database);
+		const known = new Map(
+			DEMO_PLANT.lines
+				.flatMap((l) => l.machines.flatMap((m) => m.characteristics))
+				.map((c) => [c.code, c.process])
+		);
+		let replaced = 0;
+		for (const c of config.characteristics) {
+			const process = known.get(c.code)!;
+			if (c.limits!.version > 1) replaced++;
+			if (c.kind !== 'variable') continue;
+			expect(Math.abs(c.limits!.centre - process.mean), c.code).toBeLessThanOrEqual(
+				0.5 * process.sigma
+			);
+			expect(Math.abs(c.limits!.sigma / process.sigma - 1), c.code).toBeLessThan(0.1);
+		}
+		expect(replaced).toBeGreaterThan(0);
 		const statuses = await t.database.query<{ status: string }>(
 			`SELECT DISTINCT status FROM change_request ORDER BY status`
 		);

@@ -454,10 +454,10 @@ describe('demo history: change requests and KPI targets', () => {
 			};
 			const drawn = primaryLimits(c.chart, { centre: p.centre, sigma: p.sigma }, c.subgroupSize);
 			const unit = 10 ** -(c.decimals + 1);
-			expect(Math.abs(drawn.ucl - p.proposed.ucl), `${cr.code} ${c.code}`).toBeLessThanOrEqual(
+			expect(Math.abs(drawn.ucl! - p.proposed.ucl), `${cr.code} ${c.code}`).toBeLessThanOrEqual(
 				2 * unit
 			);
-			expect(Math.abs(drawn.lcl - p.proposed.lcl), `${cr.code} ${c.code}`).toBeLessThanOrEqual(
+			expect(Math.abs(drawn.lcl! - p.proposed.lcl), `${cr.code} ${c.code}`).toBeLessThanOrEqual(
 				2 * unit
 			);
 		}

@@ -1084,6 +1084,7 @@ async function writeWorkflowExtras(
 		})),
 		'ON CONFLICT (code) DO NOTHING'
 	);
+	Object.assign(counts, await writeChangeResults(tx));
 	// Plant-wide targets, only where none is set yet (an edited target stays).
 	counts.kpiTargets = await bulkInsert(
 		tx,
@@ -1093,6 +1094,77 @@ async function writeWorkflowExtras(
 		'WHERE NOT EXISTS (SELECT 1 FROM kpi_target t WHERE t.kpi = x.kpi AND t.site_id IS NULL)'
 	);
 	return counts;
+}
+
+/**
+ * The versions the implemented (and closed) demo change requests created, as the change service
+ * creates them: a control-limit change an effective control_limit_version from its effective
+ * date, a rule-set or sampling-plan change a complete characteristic_config_version (applied at
+ * its date when that has passed). Without them an implemented request named no result and the
+ * characteristic listed no version it made. The generator moves done requests *to* the plant's
+ * current configuration, so the versions in force match what the simulator runs. Only requests
+ * without a result are touched: safe on every seeding and upgrade.
+ */
+async function writeChangeResults(tx: TxContext): Promise<Record<string, number>> {
+	const limits = await tx.query<{ id: number }>(
+		`WITH done AS (
+		   SELECT cr.id, cr.characteristic_id, cr.code, cr.justification, cr.author_id,
+		          cr.effective_from, coalesce(cr.implemented_at, cr.effective_from) AS made_at,
+		          (cr.proposal->>'centre')::float8 AS centre, (cr.proposal->>'sigma')::float8 AS sigma,
+		          coalesce(cr.proposal->>'source', 'change request') AS source,
+		          coalesce((SELECT max(v.version) FROM control_limit_version v
+		                    WHERE v.characteristic_id = cr.characteristic_id), 0)
+		            + row_number() OVER (PARTITION BY cr.characteristic_id
+		                                 ORDER BY cr.effective_from, cr.id) AS version
+		   FROM change_request cr
+		   WHERE cr.kind = 'control-limit' AND cr.status IN ('implemented', 'closed')
+		     AND cr.result_limit_version_id IS NULL AND cr.characteristic_id IS NOT NULL
+		     AND cr.effective_from IS NOT NULL
+		     AND jsonb_typeof(cr.proposal->'centre') = 'number'
+		     AND jsonb_typeof(cr.proposal->'sigma') = 'number' AND (cr.proposal->>'sigma')::float8 > 0
+		 ), made AS (
+		   INSERT INTO control_limit_version (characteristic_id, version, centre, sigma, source,
+		          justification, status, revision, created_by, effective_from, created_at, updated_at)
+		   SELECT characteristic_id, version, centre, sigma, source, code || ': ' || justification,
+		          'effective', 1, author_id, effective_from, made_at, made_at
+		   FROM done
+		   RETURNING id, characteristic_id, version
+		 )
+		 UPDATE change_request cr SET result_limit_version_id = m.id
+		 FROM done d JOIN made m ON m.characteristic_id = d.characteristic_id AND m.version = d.version
+		 WHERE cr.id = d.id
+		 RETURNING cr.id`
+	);
+	const configs = await tx.query<{ id: number }>(
+		`WITH done AS (
+		   SELECT cr.id, cr.characteristic_id, cr.effective_from,
+		          coalesce(cr.implemented_at, cr.effective_from) AS made_at,
+		          CASE WHEN cr.kind = 'rule-set' THEN cr.proposal->'rules' ELSE c.rules END AS rules,
+		          CASE WHEN cr.kind = 'sampling-plan' THEN (cr.proposal->>'subgroupSize')::int
+		               ELSE c.subgroup_size END AS subgroup_size,
+		          CASE WHEN cr.kind = 'sampling-plan' THEN (cr.proposal->>'samplingIntervalMs')::int
+		               ELSE c.sampling_interval_ms END AS sampling_interval_ms,
+		          coalesce((SELECT max(v.version) FROM characteristic_config_version v
+		                    WHERE v.characteristic_id = cr.characteristic_id), 0)
+		            + row_number() OVER (PARTITION BY cr.characteristic_id
+		                                 ORDER BY cr.effective_from, cr.id) AS version
+		   FROM change_request cr JOIN characteristic c ON c.id = cr.characteristic_id
+		   WHERE cr.kind IN ('rule-set', 'sampling-plan') AND cr.status IN ('implemented', 'closed')
+		     AND cr.effective_from IS NOT NULL
+		     AND NOT EXISTS (SELECT 1 FROM characteristic_config_version v
+		                     WHERE v.change_request_id = cr.id)
+		     AND (cr.kind = 'sampling-plan' OR cr.proposal ? 'rules')
+		     AND (cr.kind = 'rule-set' OR (jsonb_typeof(cr.proposal->'subgroupSize') = 'number'
+		          AND jsonb_typeof(cr.proposal->'samplingIntervalMs') = 'number'))
+		 )
+		 INSERT INTO characteristic_config_version (characteristic_id, version, rules, subgroup_size,
+		        sampling_interval_ms, effective_from, change_request_id, applied_at, created_at)
+		 SELECT characteristic_id, version, rules, subgroup_size, sampling_interval_ms, effective_from,
+		        id, CASE WHEN effective_from <= now() THEN effective_from END, made_at
+		 FROM done
+		 RETURNING id`
+	);
+	return { changeLimitVersions: limits.length, changeConfigVersions: configs.length };
 }
 
 /**
