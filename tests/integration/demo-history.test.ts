@@ -31,6 +31,13 @@ import {
 } from '$lib/server/production/demo-history';
 import { appendAudit, SYSTEM_ACTOR } from '$lib/server/audit/append';
 import { generateDemoHistory } from '$lib/demo/history';
+import {
+	CHANGE_RECORD,
+	changeContent,
+	signChangeRequestsForDemo
+} from '$lib/server/change/signable';
+import { changeRequest } from '$lib/server/db/schema';
+import { contentSha256 } from '$lib/server/records/canonical';
 import { BACKENDS, openTestDatabase, type TestDatabase } from '../factories/db';
 
 const TABLES = [
@@ -183,6 +190,74 @@ describe.each(BACKENDS)('demo history seeding (%s)', (backend) => {
 			[String(lot.id)]
 		);
 		expect((await lotContentHash(t.database, lot.id))?.sha256).toBe(sig.content_sha256);
+	});
+
+	it('signs change requests as their workflow did: authored at review, approved at approval, valid', async () => {
+		const [{ reviewed, approved, authored, approvals, wrong }] = await t.database.query<{
+			reviewed: number;
+			approved: number;
+			authored: number;
+			approvals: number;
+			wrong: number;
+		}>(
+			`SELECT (SELECT count(*) FROM change_request WHERE review_at IS NOT NULL)::float8 AS reviewed,
+			        (SELECT count(*) FROM change_request WHERE approved_at IS NOT NULL)::float8 AS approved,
+			        (SELECT count(*) FROM signature WHERE record_type = 'change-request' AND meaning = 'authored')::float8 AS authored,
+			        (SELECT count(*) FROM signature WHERE record_type = 'change-request' AND meaning = 'approved')::float8 AS approvals,
+			        (SELECT count(*) FROM signature s JOIN change_request cr ON cr.id::text = s.record_id
+			          WHERE s.record_type = 'change-request' AND (s.record_version <> cr.revision
+			            OR (s.meaning = 'authored' AND (s.signer_user_id <> cr.author_id OR s.signed_at <> cr.review_at))
+			            OR (s.meaning = 'approved' AND (s.signer_user_id <> cr.approver_id OR s.signed_at <> cr.approved_at)))
+			        )::float8 AS wrong`
+		);
+		expect(reviewed).toBeGreaterThan(40);
+		expect(authored).toBe(reviewed);
+		expect(approvals).toBe(approved);
+		expect(wrong).toBe(0);
+		expect(first.counts.changeSignatures).toBe(reviewed + approved);
+		// Each hash binds to the request as the change page recomputes it.
+		const rows = await t.database.db.select().from(changeRequest);
+		const sigs = await t.database.query<{ record_id: string; content_sha256: string }>(
+			`SELECT record_id, content_sha256 FROM signature WHERE record_type = 'change-request'`
+		);
+		const byId = new Map(rows.map((r) => [String(r.id), contentSha256(changeContent(r))]));
+		expect(sigs.filter((s) => byId.get(s.record_id) !== s.content_sha256)).toEqual([]);
+
+		// Never for a request used through the app (it has audit events): only seeded ones.
+		// (Signatures cannot be deleted: two unsigned copies of a reviewed request stand in.)
+		const template = rows.find((r) => r.reviewAt !== null && r.approvedAt !== null)!;
+		const copy = async (code: string) => {
+			const { id: _id, ...rest } = template;
+			const [row] = await t.database.db
+				.insert(changeRequest)
+				.values({ ...rest, code })
+				.returning({ id: changeRequest.id });
+			return row.id;
+		};
+		const used = await copy('CR-TEST-USED');
+		const seeded = await copy('CR-TEST-SEEDED');
+		await t.database.transaction((tx) =>
+			appendAudit(tx, {
+				actor: SYSTEM_ACTOR,
+				action: 'update',
+				entityType: CHANGE_RECORD,
+				entityId: used,
+				newValues: { title: template.title },
+				reason: 'edited through the app'
+			})
+		);
+		expect(await signChangeRequestsForDemo(t.database, 'demo-history')).toBe(2);
+		const signedNow = await t.database.query<{ record_id: string; meaning: string }>(
+			`SELECT record_id, meaning FROM signature WHERE record_type = 'change-request'
+			 AND record_id IN ($1, $2) ORDER BY meaning`,
+			[String(used), String(seeded)]
+		);
+		expect(signedNow).toEqual([
+			{ record_id: String(seeded), meaning: 'approved' },
+			{ record_id: String(seeded), meaning: 'authored' }
+		]);
+		// The copies go again (their signatures stay: signatures are append-only).
+		await t.database.query(`DELETE FROM change_request WHERE id IN ($1, $2)`, [used, seeded]);
 	});
 
 	it('audits the seeding as one create event per marker, not one per row', async () => {

@@ -152,3 +152,72 @@ async function onApproved(tx: TxContext, record: SignableVersion, actor: Actor):
 }
 
 export const changeSignable: SignableAdapter = { recordType: CHANGE_RECORD, load, onApproved };
+
+/**
+ * Demo history only: the signatures its change requests carry, as the workflow would have made
+ * them — `authored` by the author when the request went to review, `approved` by the approver at
+ * approval — bound to the request as stored (revision and content hash), so the pages show them
+ * valid. Requests that already carry a signature, or have audit events of their own (made or
+ * moved through the app), are left alone: safe at every start. Real requests are signed only
+ * through signRecord, with re-authentication.
+ */
+export async function signChangeRequestsForDemo(
+	database: Queryable,
+	sessionId: string
+): Promise<number> {
+	const rows = await database.db
+		.select()
+		.from(changeRequest)
+		.where(
+			// Seeded rows only: a request made or moved through the app has audit events of its own
+			// and is signed by people, never here.
+			sql`${changeRequest.reviewAt} IS NOT NULL
+				AND NOT EXISTS (SELECT 1 FROM signature s WHERE s.record_type = ${CHANGE_RECORD}
+				  AND s.record_id = ${changeRequest.id}::text)
+				AND NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.entity_type = ${CHANGE_RECORD}
+				  AND a.entity_id = ${changeRequest.id}::text)`
+		);
+	if (rows.length === 0) return 0;
+	const people = new Map(
+		(
+			await database.query<{ id: number; full_name: string; username: string }>(
+				`SELECT id, full_name, username FROM app_user`
+			)
+		).map((u) => [u.id, u])
+	);
+	const params: unknown[] = [];
+	const values: string[] = [];
+	const add = (r: ChangeRow, meaning: SignatureMeaning, userId: number, at: Date) => {
+		const u = people.get(userId);
+		if (!u) return;
+		params.push(
+			String(r.id),
+			r.revision,
+			contentSha256(changeContent(r)),
+			userId,
+			u.full_name,
+			u.username,
+			meaning,
+			at.toISOString(),
+			sessionId
+		);
+		const n = params.length;
+		values.push(
+			`('${CHANGE_RECORD}', $${n - 8}, $${n - 7}::int, $${n - 6}, $${n - 5}::int, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}::timestamptz, $${n})`
+		);
+	};
+	for (const r of rows) {
+		// Signed as author just before review (the author signs in review, before the approver).
+		add(r, 'authored', r.authorId, r.reviewAt!);
+		if (r.approvedAt && r.approverId !== null) add(r, 'approved', r.approverId, r.approvedAt);
+	}
+	if (values.length === 0) return 0;
+	// A few hundred signatures at most (one or two per request): one statement.
+	await database.query(
+		`INSERT INTO signature (record_type, record_id, record_version, content_sha256, signer_user_id,
+		   signer_full_name, signer_username, meaning, signed_at, session_id)
+		 VALUES ${values.join(', ')}`,
+		params
+	);
+	return values.length;
+}

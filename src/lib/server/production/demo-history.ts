@@ -28,6 +28,7 @@ import { seedAlarmCodes } from '../alarms/codes';
 import { appendAudit, SYSTEM_ACTOR } from '../audit/append';
 import type { Database, TxContext } from '../db';
 import { fromEpochMs } from '../db/raw';
+import { signChangeRequestsForDemo } from '../change/signable';
 import { signDecidedLotsForDemo } from '../lots/signing';
 
 /** Entity type of the one audit event a seeding writes (also the "already seeded" marker). */
@@ -113,7 +114,10 @@ export async function seedDemoHistory(
 		if (await demoWorkflowsSeeded(database)) {
 			// Histories seeded before lot signatures existed get them once (none are added twice).
 			const signed = await signDecidedLotsForDemo(database, DEMO_SIGNATURE_SESSION);
-			return signed > 0 ? done(false, true, { lotSignatures: signed }) : done(false, false);
+			const changes = await signChangeRequestsForDemo(database, DEMO_SIGNATURE_SESSION);
+			return signed + changes > 0
+				? done(false, true, { lotSignatures: signed, changeSignatures: changes })
+				: done(false, false);
 		}
 		return upgradeDemoHistory(database, options, t0);
 	}
@@ -131,6 +135,7 @@ export async function seedDemoHistory(
 		if (!options.withoutWorkflows) {
 			Object.assign(counts, await writeWorkflowExtras(tx, history, await idMaps(tx, history)));
 			counts.lotSignatures = await signDecidedLotsForDemo(tx, DEMO_SIGNATURE_SESSION);
+			counts.changeSignatures = await signChangeRequestsForDemo(tx, DEMO_SIGNATURE_SESSION);
 		}
 		const values = {
 			seed,
@@ -198,6 +203,7 @@ async function upgradeDemoHistory(
 		}
 		const counts = await upgrade(tx, history);
 		counts.lotSignatures = await signDecidedLotsForDemo(tx, DEMO_SIGNATURE_SESSION);
+		counts.changeSignatures = await signChangeRequestsForDemo(tx, DEMO_SIGNATURE_SESSION);
 		await appendWorkflowsMarker(
 			tx,
 			seed,
