@@ -9,6 +9,7 @@
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { login } from '../auth/helpers';
+import { endRunOn, startRunOn } from '../station';
 import { shot, signInDialog } from './helpers';
 
 const CHARACTERISTIC = 'SP1.SEAL.STR';
@@ -22,30 +23,10 @@ async function signedIn(browser: Browser, username: string): Promise<Page> {
 	return page;
 }
 
-/** End the sealer's open run on the L2 station; returns the lot it was running. */
-async function endSealerRun(page: Page): Promise<string> {
-	await page.goto('/station/L2');
-	const row = page.getByTestId('open-runs').locator('tbody tr', { hasText: SEALER });
-	await expect(row).toHaveCount(1);
-	const lot = ((await row.locator('a').first().textContent()) ?? '').trim();
-	await row.getByRole('button', { name: 'End run' }).click();
-	await expect(page.getByTestId('open-runs').locator('tbody tr', { hasText: SEALER })).toHaveCount(
-		0
-	);
-	return lot;
-}
-
-/** Start a run of `lotCode` on the sealer from the L2 station, as the signed-in operator. */
+/** Hand the sealer over: end its run; start a run of `lotCode` on it, checked. */
+const endSealerRun = (page: Page) => endRunOn(page, 'L2', SEALER);
 async function startSealerRun(page: Page, lotCode: string): Promise<void> {
-	await page.goto('/station/L2');
-	const card = page.locator('[data-testid="lot-card"]', { hasText: lotCode });
-	await card.locator('summary', { hasText: 'Start a run' }).click();
-	const sealer = card.locator('select[name="machineId"] option', { hasText: SEALER });
-	await card
-		.locator('select[name="machineId"]')
-		.selectOption((await sealer.getAttribute('value'))!);
-	await card.getByRole('button', { name: /Start run as/ }).click();
-	await expect(card.getByTestId('lot-message')).toContainText('Run started');
+	await expect(await startRunOn(page, 'L2', lotCode, SEALER)).toContainText('Run started');
 	await expect(
 		page.getByTestId('open-runs').locator('tbody tr', { hasText: SEALER })
 	).toContainText(lotCode);
