@@ -25,6 +25,7 @@
  * (received in the last days, never consumed), certifications expiring within 14 days, one
  * expired and one revoked.
  */
+import { primaryLimits } from '../spc/points';
 import { mulberry32, fnv1a, standardNormal } from './generator';
 import { DEMO_PLANT, type DemoCharacteristic, type DemoLine, type DemoPlant } from './plant';
 
@@ -2898,13 +2899,30 @@ function generateChangeRequests(rand: Rand, ctx: ChangeContext): HistoryChangeRe
 		const lineProducts = products.filter((p) => p.line === x.line);
 		const product = pick(rand, lineProducts.length > 0 ? lineProducts : products);
 		const toCurrent = outcome === 'done' && (plan.stage === null || plan.stage === 'implemented');
-		const m = rawMoments(c);
-		const sigma = c.kind === 'variable' ? m.sd / Math.sqrt(c.subgroupSize) : m.sd;
-		const limits = (shift: number, widen: number) => ({
-			lcl: round(m.mean + shift * sigma - 3 * sigma * widen, c.decimals + 1),
-			centre: round(m.mean + shift * sigma, c.decimals + 1),
-			ucl: round(m.mean + shift * sigma + 3 * sigma * widen, c.decimals + 1)
-		});
+		// Limits on the chart's own scale, as the engine draws them from a limit version (centre
+		// and within-subgroup sigma; attribute charts derive their width from the centre): the
+		// known process, shifted by `shift` of the plotted statistic's sigma, widened by `widen`.
+		const limits = (shift: number, widen: number) => {
+			const process = { centre: c.process.mean, sigma: c.process.sigma };
+			const known = primaryLimits(c.chart, process, c.subgroupSize, { index: 1_000 });
+			const centre = round(c.process.mean + shift * known.sigma, c.decimals + 1);
+			// Attribute charts take their width from the centre and ignore sigma (the plant stores
+			// 0); the service still wants a positive one: the plotted statistic's, for the record.
+			const sigma =
+				c.kind === 'variable'
+					? round(c.process.sigma * widen, c.decimals + 3)
+					: round(
+							primaryLimits(c.chart, { centre, sigma: 1 }, c.subgroupSize).sigma,
+							c.decimals + 3
+						);
+			const drawn = primaryLimits(c.chart, { centre, sigma }, c.subgroupSize, { index: 1_000 });
+			return {
+				lcl: drawn.lcl === null ? null : round(drawn.lcl, c.decimals + 1),
+				centre,
+				ucl: drawn.ucl === null ? null : round(drawn.ucl, c.decimals + 1),
+				sigma
+			};
+		};
 		let title: string;
 		let justification: string;
 		let proposal: Record<string, unknown>;
@@ -2928,15 +2946,10 @@ function generateChangeRequests(rand: Rand, ctx: ChangeContext): HistoryChangeRe
 				current: toCurrent ? other : now_,
 				proposed,
 				basis,
-				// The fields the change-control service reads (src/lib/server/change/proposal.ts).
-				// Its sigma is the within-subgroup one (the X̄ chart divides it by √n): the chart's
-				// half-width ÷ 3 alone gave limits √n too narrow once implemented.
+				// The fields the change-control service reads (src/lib/server/change/proposal.ts):
+				// centre and the within-subgroup sigma, which the engine turns into the limits above.
 				centre: proposed.centre,
-				sigma: round(
-					((proposed.ucl - proposed.centre) / 3) *
-						(c.kind === 'variable' ? Math.sqrt(c.subgroupSize) : 1),
-					c.decimals + 3
-				),
+				sigma: proposed.sigma,
 				source: basis
 			};
 		} else if (kind === 'sampling-plan') {
