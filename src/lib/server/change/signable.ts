@@ -22,6 +22,7 @@ import type { RawQuery } from '../db/raw';
 import { changeRequest, line, signature } from '../db/schema';
 import type { ChangeStatus } from '../db/schema/change';
 import { contentSha256 } from '../records/canonical';
+import { insertDemoSignatures, type DemoSignature } from '../records/demo-signatures';
 import type { SignableAdapter, SignableVersion } from '../records/signatures';
 import { ChangeError } from './errors';
 
@@ -185,39 +186,26 @@ export async function signChangeRequestsForDemo(
 			)
 		).map((u) => [u.id, u])
 	);
-	const params: unknown[] = [];
-	const values: string[] = [];
+	const signatures: DemoSignature[] = [];
 	const add = (r: ChangeRow, meaning: SignatureMeaning, userId: number, at: Date) => {
 		const u = people.get(userId);
 		if (!u) return;
-		params.push(
-			String(r.id),
-			r.revision,
-			contentSha256(changeContent(r)),
-			userId,
-			u.full_name,
-			u.username,
+		signatures.push({
+			recordType: CHANGE_RECORD,
+			recordId: String(r.id),
+			recordVersion: r.revision,
+			contentSha256: contentSha256(changeContent(r)),
+			signerUserId: userId,
+			signerFullName: u.full_name,
+			signerUsername: u.username,
 			meaning,
-			at.toISOString(),
-			sessionId
-		);
-		const n = params.length;
-		values.push(
-			`('${CHANGE_RECORD}', $${n - 8}, $${n - 7}::int, $${n - 6}, $${n - 5}::int, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}::timestamptz, $${n})`
-		);
+			signedAt: at
+		});
 	};
 	for (const r of rows) {
 		// Signed as author just before review (the author signs in review, before the approver).
 		add(r, 'authored', r.authorId, r.reviewAt!);
 		if (r.approvedAt && r.approverId !== null) add(r, 'approved', r.approverId, r.approvedAt);
 	}
-	if (values.length === 0) return 0;
-	// A few hundred signatures at most (one or two per request): one statement.
-	await database.query(
-		`INSERT INTO signature (record_type, record_id, record_version, content_sha256, signer_user_id,
-		   signer_full_name, signer_username, meaning, signed_at, session_id)
-		 VALUES ${values.join(', ')}`,
-		params
-	);
-	return values.length;
+	return insertDemoSignatures(database, sessionId, signatures);
 }

@@ -16,6 +16,7 @@ import type { SignatureMeaning } from '$lib/auth/roles';
 import type { RawQuery } from '../db/raw';
 import { epochMs } from '../db/raw';
 import { contentSha256 } from '../records/canonical';
+import { insertDemoSignatures } from '../records/demo-signatures';
 import type { SignableAdapter, SignableVersion } from '../records/signatures';
 
 /** Record type under which lot signatures (release, rejection) are stored. */
@@ -151,33 +152,21 @@ export async function signDecidedLotsForDemo(db: RawQuery, sessionId: string): P
 		 ) c JOIN app_user u ON u.id = c.decided_by
 		 ORDER BY c.id`
 	);
-	const BATCH = 500;
-	for (let i = 0; i < rows.length; i += BATCH) {
-		const chunk = rows.slice(i, i + BATCH);
-		const params: unknown[] = [];
-		const values = chunk.map((r) => {
-			params.push(
-				String(r.id),
-				r.revision,
-				contentSha256(lotContent(r)),
-				r.decided_by,
-				r.full_name,
-				r.username,
-				r.status === 'released' ? 'released' : 'rejected',
-				new Date(r.decided_at as number).toISOString(),
-				sessionId
-			);
-			const n = params.length;
-			return `('${LOT_RECORD_TYPE}', $${n - 8}, $${n - 7}::int, $${n - 6}, $${n - 5}::int, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}::timestamptz, $${n})`;
-		});
-		await db.query(
-			`INSERT INTO signature (record_type, record_id, record_version, content_sha256, signer_user_id,
-			   signer_full_name, signer_username, meaning, signed_at, session_id)
-			 VALUES ${values.join(', ')}`,
-			params
-		);
-	}
-	return rows.length;
+	return insertDemoSignatures(
+		db,
+		sessionId,
+		rows.map((r) => ({
+			recordType: LOT_RECORD_TYPE,
+			recordId: String(r.id),
+			recordVersion: r.revision,
+			contentSha256: contentSha256(lotContent(r)),
+			signerUserId: r.decided_by as number,
+			signerFullName: r.full_name,
+			signerUsername: r.username,
+			meaning: r.status === 'released' ? 'released' : 'rejected',
+			signedAt: new Date(r.decided_at as number)
+		}))
+	);
 }
 
 export const lotSignable: SignableAdapter = {
